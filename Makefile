@@ -1,0 +1,33 @@
+# Two commands for a newcomer: `make run` and `make test`. Both bootstrap .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-pg demo protos bench reliability validate-k8s clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sscard up
+
+demo: $(STAMP)
+	$(BIN)/sscard demo
+
+# Every test on SQLite; again on PostgreSQL when SSCARD_TEST_PG_URL is set.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+	@if [ -n "$$SSCARD_TEST_PG_URL" ]; then $(MAKE) --no-print-directory test-pg; else echo "PostgreSQL variant skipped: set SSCARD_TEST_PG_URL"; fi
+
+test-pg: $(STAMP)
+	SSCARD_TEST_PG_URL=$${SSCARD_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -q
+
+protos: $(STAMP)
+	$(BIN)/python scripts/gen_protos.py
+
+clean:
+	rm -rf var .pytest_cache

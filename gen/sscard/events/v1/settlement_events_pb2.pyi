@@ -1,0 +1,53 @@
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Optional as _Optional
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AccountMoved(_message.Message):
+    __slots__ = ("person_id", "old_card_no", "new_card_no", "balance_fen")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    OLD_CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    NEW_CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FEN_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    old_card_no: str
+    new_card_no: str
+    balance_fen: int
+    def __init__(self, person_id: _Optional[str] = ..., old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., balance_fen: _Optional[int] = ...) -> None: ...
+
+class SettlementRefused(_message.Message):
+    __slots__ = ("card_no", "reason", "institution_code", "medfee_sumamt_fen")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    MEDFEE_SUMAMT_FEN_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    reason: str
+    institution_code: str
+    medfee_sumamt_fen: int
+    def __init__(self, card_no: _Optional[str] = ..., reason: _Optional[str] = ..., institution_code: _Optional[str] = ..., medfee_sumamt_fen: _Optional[int] = ...) -> None: ...
+
+class Settled(_message.Message):
+    __slots__ = ("card_no", "setl_id", "institution_code", "medfee_sumamt_fen")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    SETL_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    MEDFEE_SUMAMT_FEN_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    setl_id: str
+    institution_code: str
+    medfee_sumamt_fen: int
+    def __init__(self, card_no: _Optional[str] = ..., setl_id: _Optional[str] = ..., institution_code: _Optional[str] = ..., medfee_sumamt_fen: _Optional[int] = ...) -> None: ...
+
+class AccountPaidOut(_message.Message):
+    __slots__ = ("person_id", "card_no", "amount_fen", "reason")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    card_no: str
+    amount_fen: int
+    reason: str
+    def __init__(self, person_id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount_fen: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...

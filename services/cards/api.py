@@ -1,0 +1,267 @@
+"""CardService over gRPC: proto <-> domain mapping."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import grpc
+
+from services.cards import domain, store
+from services.cards.domain import ApplicationKind, Card, CardState
+from services.common.agents import validate_agent
+from services.common.app import Runtime
+from services.common.db import UnitOfWork
+from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require
+from sscard.cards.v1 import cards_pb2 as pb
+from sscard.cards.v1 import cards_pb2_grpc
+from sscard.events.v1 import cards_events_pb2 as events
+
+KINDS = {
+    pb.APPLICATION_KIND_FIRST: ApplicationKind.FIRST,
+    pb.APPLICATION_KIND_REISSUE: ApplicationKind.REISSUE,
+    pb.APPLICATION_KIND_EXCHANGE: ApplicationKind.EXCHANGE,
+}
+CHANNELS = {
+    pb.APPLICATION_CHANNEL_OUTLET: "outlet",
+    pb.APPLICATION_CHANNEL_DISTRICT_CENTRE: "district_centre",
+    pb.APPLICATION_CHANNEL_BANK_OUTLET: "bank_outlet",
+    pb.APPLICATION_CHANNEL_EMPLOYER_BATCH: "employer_batch",
+    pb.APPLICATION_CHANNEL_ONLINE: "online",
+}
+ACTIVATION_CHANNELS = {
+    pb.ACTIVATION_CHANNEL_INSTITUTION: "institution",
+    pb.ACTIVATION_CHANNEL_BANK_OUTLET: "bank_outlet",
+    pb.ACTIVATION_CHANNEL_FINANCIAL_ZONE: "financial_zone",
+}
+
+
+def card_to_pb(card: Card) -> pb.Card:
+    message = pb.Card(
+        card_no=card.card_no,
+        person_id=card.person_id,
+        citizen_id=card.citizen_id,
+        name=card.name,
+        region_code=card.region_code,
+        state=pb.CardState.Value("CARD_STATE_" + card.state.name),
+        kind=pb.ApplicationKind.Value("APPLICATION_KIND_" + card.kind.name),
+        channel=pb.ApplicationChannel.Value("APPLICATION_CHANNEL_" + card.channel.upper()),
+        pickup_certificate_no=card.pickup_certificate_no,
+        fee_fen=card.fee_fen,
+        ready_by=card.ready_by.isoformat(),
+        replaces_card_no=card.replaces_card_no,
+        replaced_by_card_no=card.replaced_by_card_no,
+        pin_enabled=card.pin_enabled,
+        failure_reason=card.failure_reason,
+    )
+    message.applied_at.FromDatetime(card.applied_at)
+    if card.activated_at:
+        message.activated_at.FromDatetime(card.activated_at)
+    return message
+
+
+def card_event(card: Card, bank_code: str = "") -> events.CardChanged:
+    return events.CardChanged(
+        card_no=card.card_no,
+        person_id=card.person_id,
+        citizen_id=card.citizen_id,
+        name=card.name,
+        region_code=card.region_code,
+        state=card.state.value,
+        reason=card.failure_reason,
+        replaces_card_no=card.replaces_card_no,
+        replaced_by_card_no=card.replaced_by_card_no,
+        pin_enabled=card.pin_enabled,
+        pin_hash=card.pin_hash,
+        pin_salt=card.pin_salt,
+        kind=card.kind.value,
+        fee_fen=card.fee_fen,
+        bank_code=bank_code,
+    )
+
+
+class CardsCore:
+    """Use cases shared by the gRPC servicer, event handlers and schedulers."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.db = runtime.db
+        self.pepper = runtime.settings.pin_pepper
+
+    async def publish(self, uow: UnitOfWork, card: Card, what: str) -> None:
+        bank = str(self.rt.policies.get(card.region_code).raw.get("partner_bank", ""))
+        await uow.emit(f"card.{what}", card.card_no, card_event(card, bank))
+
+    async def load(self, uow_or_conn: Any, card_no: str) -> Card:
+        require(card_no, "card_no")
+        card = await store.get_card(getattr(uow_or_conn, "conn", uow_or_conn), card_no)
+        if card is None:
+            raise NotFound("CARD_NOT_FOUND", f"no card {card_no}", card_no=card_no)
+        return card
+
+    async def apply(self, uow: UnitOfWork, person_id: str, kind: ApplicationKind, channel: str, replaces: str = "") -> Card:
+        person = await store.get_person(uow.conn, person_id)
+        if person is None:
+            raise NotFound("PERSON_NOT_FOUND", f"no person {person_id}", person_id=person_id)
+        domain.check_can_apply(person, await store.person_cards(uow.conn, person_id), kind)
+        card = domain.new_card(
+            card_no="C" + f"{secrets.randbelow(10**10):010d}",
+            certificate_no=f"LK{uow.now:%Y%m%d}{secrets.randbelow(10**8):08d}",
+            person=person,
+            kind=kind,
+            channel=channel,
+            policy=self.rt.policies.get(person.region_code),
+            now=uow.now,
+            pin_salt=secrets.token_hex(16),
+            pepper=self.pepper,
+            replaces_card_no=replaces,
+        )
+        await store.insert_card(uow.conn, card)
+        await self.publish(uow, card, "applied")
+        return card
+
+    async def activate(self, uow: UnitOfWork, card: Card, channel: str) -> Card:
+        if card.state is CardState.ACTIVE:
+            return card
+        card = domain.activate(card, uow.now)
+        if card.replaces_card_no:
+            # The old card dies first, so no consumer ever sees two usable cards.
+            old = await store.get_card(uow.conn, card.replaces_card_no)
+            if old is not None and old.state is not CardState.REPLACED:
+                old = domain.replaced_by(old, card.card_no)
+                await store.save_card(uow.conn, old)
+                await self.publish(uow, old, "replaced")
+        await store.save_card(uow.conn, card)
+        await self.publish(uow, card, "activated")
+        await uow.audit("card.activated", card.card_no, channel=channel)
+        return card
+
+    async def complete_due_production(self) -> int:
+        """The card factory's output: cards whose promised date has come are ready."""
+
+        async def work(uow: UnitOfWork) -> int:
+            due = await store.due_cards(uow.conn, uow.now.date())
+            for card in due:
+                card = domain.complete_production(card, uow.now.date())
+                await store.save_card(uow.conn, card)
+                await self.publish(uow, card, "ready")
+            return len(due)
+
+        return await self.db.transact(work)
+
+    async def production_loop(self) -> None:
+        while True:
+            await self.complete_due_production()
+            await self.rt.clock.changed(self.rt.settings.scheduler_interval_s)
+
+
+class CardServicer(cards_pb2_grpc.CardServiceServicer):
+    def __init__(self, core: CardsCore) -> None:
+        self.core = core
+        self.db = core.db
+
+    async def ApplyForCard(self, request: pb.ApplyForCardRequest, context: grpc.aio.ServicerContext) -> pb.ApplyForCardResponse:
+        require(request.person_id, "person_id")
+        kind = KINDS.get(request.kind or pb.APPLICATION_KIND_FIRST)
+        channel = CHANNELS.get(request.channel or pb.APPLICATION_CHANNEL_OUTLET)
+        if kind is None or channel is None:
+            raise InvalidArgument("INVALID_ENUM", "kind and channel must be known values")
+        agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref)
+
+        async def work(uow: UnitOfWork) -> pb.ApplyForCardResponse:
+            replaces = ""
+            if kind is not ApplicationKind.FIRST:
+                held = [c for c in await store.person_cards(uow.conn, request.person_id) if c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT)]
+                replaces = held[0].card_no if held else ""
+            card = await self.core.apply(uow, request.person_id, kind, channel, replaces)
+            await uow.audit("card.applied", card.card_no, channel=channel, agent=agent.describe() if agent else "")
+            return pb.ApplyForCardResponse(card=card_to_pb(card))
+
+        return await self.db.idempotent("ApplyForCard", request, pb.ApplyForCardResponse, work)
+
+    async def GetCard(self, request: pb.GetCardRequest, context: grpc.aio.ServicerContext) -> pb.GetCardResponse:
+        card = await self.db.read(lambda c: self.core.load(c, request.card_no))
+        return pb.GetCardResponse(card=card_to_pb(card))
+
+    async def ListCards(self, request: pb.ListCardsRequest, context: grpc.aio.ServicerContext) -> pb.ListCardsResponse:
+        require(request.person_id, "person_id")
+        found = await self.db.read(lambda c: store.person_cards(c, request.person_id))
+        return pb.ListCardsResponse(cards=[card_to_pb(c) for c in found])
+
+    async def HandOutCard(self, request: pb.HandOutCardRequest, context: grpc.aio.ServicerContext) -> pb.HandOutCardResponse:
+        require(request.pickup_certificate_no, "pickup_certificate_no")
+        require(request.citizen_id, "citizen_id")
+        agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, request.citizen_id)
+
+        async def work(uow: UnitOfWork) -> pb.HandOutCardResponse:
+            card = domain.hand_out(await self.core.load(uow, request.card_no), request.pickup_certificate_no, request.citizen_id)
+            await store.save_card(uow.conn, card)
+            await self.core.publish(uow, card, "handed_out")
+            await uow.audit("card.handed_out", card.card_no, channel="outlet", agent=agent.describe() if agent else "")
+            return pb.HandOutCardResponse(card=card_to_pb(card))
+
+        return await self.db.idempotent("HandOutCard", request, pb.HandOutCardResponse, work)
+
+    async def ActivateCard(self, request: pb.ActivateCardRequest, context: grpc.aio.ServicerContext) -> pb.ActivateCardResponse:
+        channel = ACTIVATION_CHANNELS.get(request.channel)
+        if channel is None:
+            raise InvalidArgument("INVALID_ENUM" if request.channel else "FIELD_REQUIRED", "channel must be a known value", field="channel")
+
+        async def work(uow: UnitOfWork) -> pb.ActivateCardResponse:
+            card = await self.core.load(uow, request.card_no)
+            policy = self.core.rt.policies.get(card.region_code)
+            if channel == "financial_zone" and not policy.financial_activation_activates_social:
+                raise InvalidArgument("CHANNEL_NOT_ALLOWED", "in this region the financial zone does not activate the social zone")
+            card = await self.core.activate(uow, card, channel)
+            return pb.ActivateCardResponse(card=card_to_pb(card))
+
+        return await self.db.idempotent("ActivateCard", request, pb.ActivateCardResponse, work)
+
+    async def ChangePin(self, request: pb.ChangePinRequest, context: grpc.aio.ServicerContext) -> pb.ChangePinResponse:
+        domain.check_pin_format(request.old_pin, "old_pin")
+        domain.check_pin_format(request.new_pin, "new_pin")
+
+        async def work(uow: UnitOfWork) -> pb.ChangePinResponse:
+            cached = await uow.recall("ChangePin", request.request_id, request)
+            if cached is not None:
+                return pb.ChangePinResponse.FromString(cached)
+            card = await self._verify(uow, await self.core.load(uow, request.card_no), request.old_pin)
+            person = await store.get_person(uow.conn, card.person_id)
+            if person is None:
+                raise NotFound("PERSON_NOT_FOUND", "the card's holder is unknown here")
+            card = domain.change_pin(card, request.new_pin, person.birth_date, self.core.pepper, secrets.token_hex(16))
+            await store.save_card(uow.conn, card)
+            await self.core.publish(uow, card, "pin_changed")
+            await uow.audit("card.pin_changed", card.card_no)
+            response = pb.ChangePinResponse(card=card_to_pb(card))
+            await uow.remember("ChangePin", request.request_id, request, response)
+            return response
+
+        return await self.db.transact(work)
+
+    async def VerifyPin(self, request: pb.VerifyPinRequest, context: grpc.aio.ServicerContext) -> pb.VerifyPinResponse:
+        domain.check_pin_format(request.pin)
+
+        async def work(uow: UnitOfWork) -> pb.VerifyPinResponse:
+            card = await self._verify(uow, await self.core.load(uow, request.card_no), request.pin)
+            return pb.VerifyPinResponse(pin_enabled=card.pin_enabled)
+
+        return await self.db.transact(work)
+
+    async def _verify(self, uow: UnitOfWork, card: Card, pin: str) -> Card:
+        """Check a PIN; a wrong one is counted (and may lock the card) before the call fails."""
+        policy = self.core.rt.policies.get(card.region_code)
+        updated, ok = domain.verify_pin(card, pin, self.core.pepper, policy.pin_max_attempts)
+        if updated != card:
+            await store.save_card(uow.conn, updated)
+            if updated.state is CardState.LOCKED:
+                await self.core.publish(uow, updated, "locked")
+                await uow.audit("card.locked", card.card_no, detail="too many wrong PINs")
+        if not ok and updated.state is CardState.LOCKED:
+            raise CommitThenRaise(FailedPrecondition("PIN_LOCKED", "too many wrong PINs: the card is now locked"))
+        if not ok:
+            left = policy.pin_max_attempts - updated.wrong_pin_count
+            raise CommitThenRaise(
+                PermissionDenied("PIN_INCORRECT", f"wrong PIN; {left} attempt(s) left before the card locks", attempts_left=str(left))
+            )
+        return updated

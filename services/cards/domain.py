@@ -1,0 +1,235 @@
+"""Card issuance rules (制卡发卡): the card's life, fees, deadlines and PINs.
+
+Pure: no I/O. Every number comes from the region's policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import Enum
+
+from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.common.policy import RegionPolicy
+
+INITIAL_PIN = "123456"
+
+
+class CardState(str, Enum):
+    APPLIED = "applied"  # 申领
+    IN_PRODUCTION = "in_production"  # 制卡
+    READY = "ready"
+    HANDED_OUT = "handed_out"  # 领卡
+    ACTIVE = "active"  # 社保区启用
+    FAILED = "failed"
+    RECALLED = "recalled"
+    LOCKED = "locked"
+    REPLACED = "replaced"
+    CANCELLED = "cancelled"  # 销卡
+
+
+# States in which a person "holds" the card: a second application is refused.
+HELD_STATES = {
+    CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY,
+    CardState.HANDED_OUT, CardState.ACTIVE, CardState.LOCKED,
+}
+
+
+class ApplicationKind(str, Enum):
+    FIRST = "first"
+    REISSUE = "reissue"  # 补卡, after a formal loss
+    EXCHANGE = "exchange"  # 换卡, damaged card
+
+
+class LossState(str, Enum):
+    NONE = "none"
+    TEMPORARY = "temporary"
+    FORMAL = "formal"
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """What cards knows of a person (projected from identity events)."""
+
+    person_id: str
+    citizen_id: str
+    name: str
+    birth_date: date
+    region_code: str
+    deceased: bool
+
+
+@dataclass(frozen=True)
+class Card:
+    card_no: str
+    person_id: str
+    citizen_id: str
+    name: str
+    region_code: str
+    state: CardState
+    kind: ApplicationKind
+    channel: str
+    pickup_certificate_no: str
+    fee_fen: int
+    ready_by: date
+    applied_at: datetime
+    pin_hash: str
+    pin_salt: str
+    pin_enabled: bool = False
+    wrong_pin_count: int = 0
+    replaces_card_no: str = ""
+    replaced_by_card_no: str = ""
+    failure_reason: str = ""
+    loss_state: LossState = LossState.NONE
+    activated_at: datetime | None = None
+
+
+def hash_pin(pepper: bytes, salt: str, pin: str) -> str:
+    """Keyed hash: a stolen database alone cannot brute-force 10^6 PINs without the pepper."""
+    return hmac.new(pepper, (salt + pin).encode(), hashlib.sha256).hexdigest()
+
+
+def check_pin_format(pin: str, field: str = "pin") -> None:
+    if len(pin) != 6 or not pin.isdigit():
+        raise InvalidArgument("INVALID_PIN_FORMAT", f"{field} must be 6 digits", field=field)
+
+
+def weak_pin_reason(pin: str, birth_date: date, citizen_id: str) -> str | None:
+    """Why a new PIN is refused, or None. Rules from the city guides."""
+    if len(set(pin)) == 1:
+        return "six equal digits"
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    if steps in ({1}, {-1}):
+        return "a consecutive run"
+    birth = birth_date.strftime("%Y%m%d")
+    if pin in birth or pin in (birth[2:], birth_date.strftime("%m%d%y"), birth_date.strftime("%d%m%y")):
+        return "the birth date"
+    if pin in citizen_id:
+        return "digits of the citizen ID"
+    return None
+
+
+def check_can_apply(person: PersonView, cards: list[Card], kind: ApplicationKind) -> None:
+    """One active card per person: a second application is refused unless the held card is lost or being replaced."""
+    if person.deceased:
+        raise FailedPrecondition("PERSON_DECEASED", "the person is deceased")
+    held = [c for c in cards if c.state in HELD_STATES]
+    if kind is ApplicationKind.FIRST and held:
+        raise FailedPrecondition("CARD_ALREADY_HELD", f"the person already holds card {held[0].card_no}", card_no=held[0].card_no)
+    if kind is not ApplicationKind.FIRST:
+        pending = [c for c in held if c.state not in (CardState.ACTIVE, CardState.LOCKED)]
+        if pending:
+            raise FailedPrecondition("APPLICATION_PENDING", f"card {pending[0].card_no} is already being made", card_no=pending[0].card_no)
+        if not any(c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT) for c in cards):
+            raise FailedPrecondition("NO_CARD_TO_REPLACE", "a reissue needs a card to replace")
+
+
+def fee_for(kind: ApplicationKind, policy: RegionPolicy) -> int:
+    """The first card is free; a reissue or exchange costs the region's fee."""
+    return 0 if kind is ApplicationKind.FIRST else policy.replacement_fee_fen
+
+
+def new_card(
+    *,
+    card_no: str,
+    certificate_no: str,
+    person: PersonView,
+    kind: ApplicationKind,
+    channel: str,
+    policy: RegionPolicy,
+    now: datetime,
+    pin_salt: str,
+    pepper: bytes,
+    replaces_card_no: str = "",
+) -> Card:
+    ready_by = policy.calendar.add_working_days(now.date(), policy.production_days(channel))
+    return Card(
+        card_no=card_no,
+        person_id=person.person_id,
+        citizen_id=person.citizen_id,
+        name=person.name,
+        region_code=person.region_code,
+        state=CardState.APPLIED,
+        kind=kind,
+        channel=channel,
+        pickup_certificate_no=certificate_no,
+        fee_fen=fee_for(kind, policy),
+        ready_by=ready_by,
+        applied_at=now,
+        pin_hash=hash_pin(pepper, pin_salt, INITIAL_PIN),
+        pin_salt=pin_salt,
+        replaces_card_no=replaces_card_no,
+    )
+
+
+def complete_production(card: Card, today: date) -> Card:
+    """The factory has made the card: ready for pickup from its promised date."""
+    if card.state is not CardState.APPLIED or today < card.ready_by:
+        raise FailedPrecondition("NOT_DUE", "card is not due from production")
+    return replace(card, state=CardState.READY)
+
+
+def hand_out(card: Card, certificate_no: str, citizen_id: str) -> Card:
+    """领卡: needs the holder's ID and the pickup certificate."""
+    if card.state is not CardState.READY:
+        raise FailedPrecondition("CARD_NOT_READY", f"card is {card.state.value}, not ready for pickup")
+    if certificate_no != card.pickup_certificate_no:
+        raise PermissionDenied("CERTIFICATE_MISMATCH", "pickup certificate does not match this card")
+    if citizen_id != card.citizen_id:
+        raise PermissionDenied("HOLDER_MISMATCH", "the ID shown is not the holder's")
+    return replace(card, state=CardState.HANDED_OUT)
+
+
+def activate(card: Card, now: datetime) -> Card:
+    """社保区启用: a handed-out card becomes usable; activating twice is a no-op."""
+    if card.state is CardState.ACTIVE:
+        return card
+    if card.state is not CardState.HANDED_OUT:
+        raise FailedPrecondition("CARD_NOT_HANDED_OUT", f"card is {card.state.value}; only a handed-out card activates")
+    return replace(card, state=CardState.ACTIVE, activated_at=now)
+
+
+def replaced_by(old: Card, new_card_no: str) -> Card:
+    """The old card is dead for good once its replacement is active."""
+    return replace(old, state=CardState.REPLACED, replaced_by_card_no=new_card_no)
+
+
+def with_loss_state(card: Card, state: LossState) -> Card:
+    """Cards mirrors the loss service's view to decide on reissues."""
+    return replace(card, loss_state=state)
+
+
+def cancel(card: Card, reason: str) -> Card:
+    return replace(card, state=CardState.CANCELLED, failure_reason=reason)
+
+
+def check_usable_for_pin(card: Card) -> None:
+    if card.state is CardState.LOCKED:
+        raise FailedPrecondition("PIN_LOCKED", "card is locked after too many wrong PINs; unlock at an outlet with ID")
+    if card.state in (CardState.REPLACED, CardState.CANCELLED, CardState.FAILED, CardState.RECALLED):
+        raise FailedPrecondition(f"CARD_{card.state.value.upper()}", f"card is {card.state.value}")
+
+
+def verify_pin(card: Card, pin: str, pepper: bytes, max_attempts: int) -> tuple[Card, bool]:
+    """Returns the updated card and whether the PIN matched.
+
+    N consecutive wrong PINs (N per region) lock the card; a right PIN resets the count.
+    """
+    check_usable_for_pin(card)
+    check_pin_format(pin)
+    if hmac.compare_digest(hash_pin(pepper, card.pin_salt, pin), card.pin_hash):
+        return replace(card, wrong_pin_count=0), True
+    count = card.wrong_pin_count + 1
+    state = CardState.LOCKED if count >= max_attempts else card.state
+    return replace(card, wrong_pin_count=count, state=state), False
+
+
+def change_pin(card: Card, new_pin: str, birth_date: date, pepper: bytes, salt: str) -> Card:
+    """Set a new PIN (after the old one was verified); the first change enables it."""
+    check_pin_format(new_pin, "new_pin")
+    reason = weak_pin_reason(new_pin, birth_date, card.citizen_id)
+    if reason:
+        raise InvalidArgument("WEAK_PIN", f"new_pin is too weak: {reason}", field="new_pin")
+    return replace(card, pin_hash=hash_pin(pepper, salt, new_pin), pin_salt=salt, pin_enabled=True, wrong_pin_count=0)

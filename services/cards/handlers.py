@@ -1,0 +1,59 @@
+"""Cards' reactions to identity and loss events."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.cards import domain, store
+from services.cards.api import CardsCore
+from services.cards.domain import ApplicationKind, CardState, LossState, PersonView
+from services.common.bus import Subscription
+from services.common.db import UnitOfWork
+from sscard.events.v1 import envelope_pb2, identity_events_pb2, loss_events_pb2, settlement_events_pb2
+
+
+def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
+    async def person_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
+        person = PersonView(
+            person_id=event.person_id,
+            citizen_id=event.citizen_id,
+            name=event.name,
+            birth_date=date.fromisoformat(event.birth_date),
+            region_code=event.region_code,
+            deceased=event.status == "deceased",
+        )
+        await store.upsert_person(uow.conn, person)
+        if person.deceased:
+            for card in await store.person_cards(uow.conn, person.person_id):
+                if card.state in domain.HELD_STATES:
+                    card = domain.cancel(card, "PERSON_DECEASED")
+                    await store.save_card(uow.conn, card)
+                    await core.publish(uow, card, "cancelled")
+
+    async def loss_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
+        card = await store.get_card(uow.conn, event.card_no)
+        if card is None:
+            return
+        await store.save_card(uow.conn, domain.with_loss_state(card, LossState(event.loss_state)))
+        # A formal loss goes together with the reissue application (补卡), once.
+        if event.loss_state == LossState.FORMAL.value and card.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT):
+            if await store.card_replacing(uow.conn, card.card_no) is None:
+                new = await core.apply(uow, card.person_id, ApplicationKind.REISSUE, "outlet", replaces=card.card_no)
+                await uow.audit("card.reissue_applied", new.card_no, channel="loss", detail=f"formal loss {event.report_id}")
+
+    async def settled(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.Settled) -> None:
+        # The first settlement at a designated institution activates the social zone.
+        card = await store.get_card(uow.conn, event.card_no)
+        if card is not None and card.state is CardState.HANDED_OUT:
+            await core.activate(uow, card, f"institution:{event.institution_code}")
+
+    identity = [
+        Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
+        for what in ("registered", "deceased")
+    ]
+    loss = [
+        Subscription(f"sscard.loss.card.{what}", loss_events_pb2.CardLossChanged, loss_changed)
+        for what in ("reported", "lifted", "expired")
+    ]
+    settlement = [Subscription("sscard.settlement.card.settled", settlement_events_pb2.Settled, settled, ordered=False)]
+    return {"IDENTITY": identity, "LOSS": loss, "SETTLEMENT": settlement}

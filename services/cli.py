@@ -1,0 +1,150 @@
+"""`sscard`: run the mesh, play the demo story, operate it.
+
+  sscard up                 nats-server + the four services on SQLite under $SSCARD_DATA_DIR
+  sscard demo               play the story against a running mesh
+  sscard serve SERVICE      run one service (what a container runs)
+  sscard migrate SERVICE|all
+  sscard loss-latency       loss report -> refusal latency, as settlement measured it
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from services.common.config import DEFAULT_NATS_PORT, SERVICES, Settings
+
+
+def _create(service: str, settings: Settings):  # noqa: ANN202 - Runtime
+    from importlib import import_module
+
+    return import_module(f"services.{service}.main").create(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from services.common.app import serve_forever
+
+    from services.common.observability import configure_logging
+
+    configure_logging(os.environ.get("SSCARD_LOG_FORMAT", "json"))
+    asyncio.run(serve_forever(_create(args.service, Settings.from_env(args.service))))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    async def run() -> None:
+        for service in SERVICES if args.service == "all" else [args.service]:
+            runtime = _create(service, Settings.from_env(service))
+            applied = await runtime.db.migrate()
+            print(f"{service}: applied migrations {applied or 'none (up to date)'}")
+            await runtime.db.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from services.client import MeshClient
+    from services.common.natsd import NatsServer
+
+    settings = {s: Settings.from_env(s) for s in SERVICES}
+    data_dir = settings["identity"].data_dir
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    nats_port = int(os.environ.get("SSCARD_NATS_PORT", DEFAULT_NATS_PORT))
+    nats = NatsServer(data_dir / "jetstream", port=nats_port, log_file=logs / "nats-server.log")
+    try:
+        nats.start()
+    except TimeoutError:
+        print(f"nats-server did not start on port {nats_port} (in use? set SSCARD_NATS_PORT)", file=sys.stderr)
+        return 1
+    env = {**os.environ, "SSCARD_NATS_URL": nats.url, "SSCARD_DATA_DIR": str(data_dir)}
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    stop = {"now": False}
+
+    def on_signal(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for service in SERVICES:
+            log_file = open(logs / f"{service}.log", "ab")
+            children[service] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "serve", service], env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        targets = {s: settings[s].grpc_addr for s in SERVICES}
+
+        async def healthy() -> None:
+            client = MeshClient(targets)
+            try:
+                await client.wait_healthy(timeout=60)
+            finally:
+                await client.close()
+
+        asyncio.run(healthy())
+        print("sscard is up (Ctrl-C stops everything)")
+        print(f"  nats-server  {nats.url}  (JetStream store {data_dir / 'jetstream'})")
+        for service in SERVICES:
+            print(f"  {service:<11}  grpc://{targets[service]}  db {settings[service].db_url}")
+        print(f"  regions      {', '.join(p.stem for p in sorted(settings['identity'].regions_dir.glob('*.yaml')))}")
+        print(f"  institutions {settings['settlement'].institutions_file}")
+        print(f"  logs         {logs}")
+        while not stop["now"]:
+            for service, child in children.items():
+                if child.poll() is not None:
+                    print(f"{service} exited with {child.returncode}; see {logs / (service + '.log')}", file=sys.stderr)
+                    stop["now"] = True
+            time.sleep(0.2)
+    finally:
+        print("stopping ...")
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        nats.stop()
+        print("stopped")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from services.demo import play
+
+    targets = {s: Settings.from_env(s).grpc_addr for s in SERVICES}
+    return asyncio.run(play(targets))
+
+
+def cmd_loss_latency(args: argparse.Namespace) -> int:
+    from services.ops import print_loss_latency
+
+    return asyncio.run(print_loss_latency(Settings.from_env("settlement")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sscard", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start nats-server and all four services").set_defaults(func=cmd_up)
+    sub.add_parser("demo", help="play the story against a running mesh").set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="run one service")
+    serve.add_argument("service", choices=SERVICES)
+    serve.set_defaults(func=cmd_serve)
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("service", choices=[*SERVICES, "all"])
+    migrate.set_defaults(func=cmd_migrate)
+    sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The composition root every service shares: one Runtime per process.
+
+A service's main.py builds a Runtime, adds its servicer, subscriptions and
+background tasks; `start()` migrates the database, connects to NATS, starts
+the outbox relay, consumers and gRPC server; `stop()` undoes it in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.common import bus, observability
+from services.common.clock import Clock, SystemClock
+from services.common.config import Settings
+from services.common.db import Database, Migration
+from services.common.policy import RegionPolicies
+from services.common.server import GrpcServer
+
+log = logging.getLogger("sscard.app")
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        metadata: sa.MetaData,
+        migrations: Sequence[Migration],
+        clock: Clock | None = None,
+        policies: RegionPolicies | None = None,
+    ) -> None:
+        self.settings = settings
+        self.service = settings.service
+        self.clock = clock or SystemClock()
+        self.policies = policies or RegionPolicies.load(settings.regions_dir)
+        self.db = Database(settings.db_url, metadata, migrations, producer=settings.service, clock=self.clock)
+        self.server = GrpcServer(settings.grpc_addr, interceptors=[observability.ObservabilityInterceptor(settings.service)])
+        self.nc: Any = None
+        self.js: Any = None
+        self.relay: bus.OutboxRelay | None = None
+        self.consumers: list[bus.EventConsumer] = []
+        self._subscriptions: list[tuple[str, list[bus.Subscription], str]] = []
+        self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.port = 0
+
+    def subscribe(self, stream: str, subscriptions: list[bus.Subscription], durable: str = "") -> None:
+        """Consume events of a stream (durable name `<service>-<stream>` unless given)."""
+        self._subscriptions.append((stream, subscriptions, durable or f"{self.service}-{stream.lower()}"))
+
+    def background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """A long-running coroutine (schedulers) started after the server."""
+        self._background.append((name, loop))
+
+    async def start(self) -> int:
+        await self.db.migrate()
+        self.nc = await bus.connect(self.settings.nats_url, name=f"sscard-{self.service}")
+        self.js = self.nc.jetstream()
+        await bus.ensure_streams(self.js)
+        self.relay = bus.OutboxRelay(self.db, self.js)
+        self._spawn("relay", self.relay.run)
+        for stream, subscriptions, durable in self._subscriptions:
+            consumer = bus.EventConsumer(self.db, self.js, durable, stream, subscriptions)
+            self.consumers.append(consumer)
+            self._spawn(consumer.name, consumer.run)
+        self.port = await self.server.start()
+        observability.serve_metrics(self.settings.metrics_port)
+        self._spawn("gauges", self._gauges)
+        for name, loop in self._background:
+            self._spawn(name, loop)
+        log.info("%s serving on port %s", self.service, self.port)
+        return self.port
+
+    async def _gauges(self, interval_s: float = 5.0) -> None:
+        """Outbox backlog and consumer lag, sampled for /metrics and `sscard status`."""
+        while True:
+            try:
+                assert self.relay is not None
+                observability.OUTBOX_BACKLOG.labels(self.service).set(await self.relay.backlog())
+                for consumer in self.consumers:
+                    info = await self.js.consumer_info(consumer.stream, consumer.name)
+                    observability.CONSUMER_LAG.labels(self.service, consumer.name).set(info.num_pending + info.num_ack_pending)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("%s: could not sample gauges", self.service)
+            await asyncio.sleep(interval_s)
+
+    def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        async def guarded() -> None:
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: task %s crashed", self.service, name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
+
+    async def stop(self, grace: float = 2.0) -> None:
+        await self.server.stop(grace)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+        await self.db.close()
+
+
+async def serve_forever(runtime: Runtime) -> None:
+    """Run until SIGINT/SIGTERM, then shut down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()

@@ -1,0 +1,292 @@
+"""The event bus: NATS JetStream streams, the outbox relay and durable consumers.
+
+Delivery is at-least-once end to end: the relay may publish a row twice (the
+stream dedupes on Nats-Msg-Id = event id inside its window), and a consumer
+may see an event twice (its inbox, written in the same transaction as the
+effect, makes the second delivery a no-op).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+import sqlalchemy as sa
+from google.protobuf import message
+from nats.js import api as js_api
+from nats.js.errors import NotFoundError
+
+from services.common import observability
+from services.common.db import Database, UnitOfWork
+from sscard.events.v1 import envelope_pb2
+
+log = logging.getLogger("sscard.bus")
+
+STREAMS = {name: f"sscard.{name}.>" for name in ("identity", "cards", "loss", "settlement")}
+DUPLICATE_WINDOW_S = 600.0
+
+
+async def connect(url: str, name: str) -> nats.NATS:
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5, drain_timeout=5
+    )
+
+
+async def ensure_streams(js: Any) -> None:
+    """One stream per producing service, file storage, a dedupe window for relay retries."""
+    for name, subject in STREAMS.items():
+        config = js_api.StreamConfig(
+            name=name.upper(),
+            subjects=[subject],
+            storage=js_api.StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_S,
+        )
+        try:
+            await js.stream_info(name.upper())
+        except NotFoundError:
+            try:
+                await js.add_stream(config)
+            except Exception:  # another service created it first
+                await js.stream_info(name.upper())
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to JetStream in order, then marks them sent."""
+
+    def __init__(self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.5) -> None:
+        self.db = db
+        self.js = js
+        self.batch = batch
+        self.idle_poll_s = idle_poll_s
+        self.wake = asyncio.Event()
+        self.published = 0
+        db.on_commit.append(self.wake.set)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                sent = 0
+                await asyncio.sleep(0.5)
+            if sent < self.batch:
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def publish_pending(self) -> int:
+        outbox = self.db.table("outbox")
+        rows = await self.db.read(
+            lambda c: _fetch_rows(c, sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.data, outbox.c.created_wall_us)
+                                  .where(outbox.c.published_us.is_(None)).order_by(outbox.c.id).limit(self.batch))
+        )
+        if not rows:
+            return 0
+        for row in rows:
+            await self.js.publish(row.subject, bytes(row.data), headers={"Nats-Msg-Id": row.event_id})
+        ids = [row.id for row in rows]
+        now_us = time.time_ns() // 1000
+
+        async def mark(uow: UnitOfWork) -> None:
+            await uow.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_us=uow.now_us))
+
+        await self.db.transact(mark)
+        self.published += len(rows)
+        observability.OUTBOX_PUBLISHED.labels(self.db.producer).inc(len(rows))
+        for row in rows:
+            observability.OUTBOX_LAG.labels(self.db.producer).observe(max(now_us - row.created_wall_us, 0) / 1e6)
+        return len(rows)
+
+    async def backlog(self) -> int:
+        outbox = self.db.table("outbox")
+        return await self.db.read(
+            lambda c: _scalar(c, sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None)))
+        )
+
+
+async def _fetch_rows(conn: Any, stmt: Any) -> list[Any]:
+    return list((await conn.execute(stmt)).all())
+
+
+async def _scalar(conn: Any, stmt: Any) -> Any:
+    return (await conn.execute(stmt)).scalar()
+
+
+Handler = Callable[[UnitOfWork, envelope_pb2.Envelope, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """How one event type is handled.
+
+    ordered=True skips an event whose sequence is not newer than the last one
+    applied for its (producer, aggregate): right for state snapshots, where a
+    late "reported" must not undo an earlier-applied "lifted". ordered=False
+    applies every event once (facts like "settlement refused").
+    """
+
+    subject: str
+    payload_type: type[message.Message]
+    handle: Handler
+    ordered: bool = True
+
+
+class EventConsumer:
+    """A durable pull consumer with explicit ack and an idempotent inbox."""
+
+    def __init__(
+        self,
+        db: Database,
+        js: Any,
+        name: str,
+        stream: str,
+        subscriptions: list[Subscription],
+        max_deliver: int = 20,
+        ack_wait_s: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.name = name
+        self.stream = stream
+        self.subscriptions = {s.subject: s for s in subscriptions}
+        self.max_deliver = max_deliver
+        self.ack_wait_s = ack_wait_s
+        self.handled = 0
+        self.skipped = 0
+        self.redelivered = 0
+        self.on_applied: list[Callable[[envelope_pb2.Envelope], None]] = []
+
+    async def _subscribe(self) -> Any:
+        config = js_api.ConsumerConfig(
+            durable_name=self.name,
+            ack_policy=js_api.AckPolicy.EXPLICIT,
+            deliver_policy=js_api.DeliverPolicy.ALL,
+            filter_subjects=sorted(self.subscriptions),
+            max_deliver=self.max_deliver,
+            ack_wait=self.ack_wait_s,
+            max_ack_pending=1000,
+        )
+        try:
+            await self.js.consumer_info(self.stream, self.name)
+        except NotFoundError:
+            await self.js.add_consumer(self.stream, config)
+        return await self.js.pull_subscribe_bind(self.name, stream=self.stream)
+
+    async def run(self) -> None:
+        sub = await self._subscribe()
+        unprocessed: list[Any] = []
+        try:
+            while True:
+                try:
+                    unprocessed = await sub.fetch(batch=64, timeout=1.0)
+                except asyncio.TimeoutError:
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("consumer %s fetch failed; retrying", self.name)
+                    await asyncio.sleep(0.5)
+                    continue
+                while unprocessed:
+                    await self._process(unprocessed[0])
+                    unprocessed.pop(0)
+        finally:
+            # On shutdown, hand back what was fetched but not handled, so the
+            # next instance gets it now rather than after the ack wait.
+            for msg in unprocessed:
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _process(self, msg: Any) -> None:
+        try:
+            envelope = envelope_pb2.Envelope.FromString(msg.data)
+            subscription = self.subscriptions[msg.subject]
+            payload = subscription.payload_type()
+            if not envelope.payload.Unpack(payload):
+                raise ValueError(f"payload is {envelope.payload.type_url}")
+        except Exception:
+            log.error("consumer %s: poison message on %s terminated", self.name, msg.subject)
+            await msg.term()
+            return
+        if msg.metadata.num_delivered > 1:
+            self.redelivered += 1
+            observability.REDELIVERIES.labels(self.db.producer, self.name).inc()
+        try:
+            applied = await self.db.transact(lambda uow: self.apply(uow, envelope, payload, subscription))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("consumer %s: handling %s failed; will be redelivered", self.name, envelope.event_id)
+            observability.EVENTS_HANDLED.labels(self.db.producer, self.name, "failed").inc()
+            await msg.nak(delay=1.0)
+            return
+        await msg.ack()
+        observability.EVENTS_HANDLED.labels(self.db.producer, self.name, "applied" if applied else "skipped").inc()
+        if applied:
+            self.handled += 1
+            for callback in self.on_applied:
+                callback(envelope)
+        else:
+            self.skipped += 1
+
+    async def apply(
+        self, uow: UnitOfWork, envelope: envelope_pb2.Envelope, payload: Any, subscription: Subscription
+    ) -> bool:
+        """Apply one event exactly once; returns False if it was a duplicate or stale."""
+        inbox = self.db.table("inbox")
+        seen = (
+            await uow.execute(
+                sa.select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == envelope.event_id)
+            )
+        ).first()
+        if seen is not None:
+            return False
+        fresh = True
+        if subscription.ordered:
+            fresh = await self._advance_sequence(uow, envelope)
+        if fresh:
+            await subscription.handle(uow, envelope, payload)
+        await uow.execute(
+            inbox.insert().values(consumer=self.name, event_id=envelope.event_id, handled_us=uow.now_us, applied=fresh)
+        )
+        return fresh
+
+    async def _advance_sequence(self, uow: UnitOfWork, envelope: envelope_pb2.Envelope) -> bool:
+        table = self.db.table("inbox_sequences")
+        key = (
+            (table.c.consumer == self.name)
+            & (table.c.producer == envelope.producer)
+            & (table.c.aggregate_id == envelope.aggregate_id)
+        )
+        last = (await uow.execute(sa.select(table.c.last_sequence).where(key))).scalar()
+        if last is None:
+            await uow.execute(
+                table.insert().values(
+                    consumer=self.name,
+                    producer=envelope.producer,
+                    aggregate_id=envelope.aggregate_id,
+                    last_sequence=envelope.sequence,
+                )
+            )
+            return True
+        if envelope.sequence <= last:
+            return False
+        await uow.execute(table.update().where(key).values(last_sequence=envelope.sequence))
+        return True
+
+
+def occurred_us(envelope: envelope_pb2.Envelope) -> int:
+    return envelope.occurred_at.ToMicroseconds()

@@ -1,0 +1,351 @@
+"""Database access shared by every service: engine, migrations, unit of work.
+
+SQLite (one file per service, the embedded default) and PostgreSQL (asyncpg)
+run the same SQLAlchemy Core code. A UnitOfWork is one transaction: the state
+change, its outbox rows, inbox marks and idempotency records commit together
+or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from google.protobuf import any_pb2, message, timestamp_pb2
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from services.common.clock import Clock, to_micros
+from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument
+from services.common.ids import new_id
+from sscard.events.v1 import envelope_pb2
+
+T = TypeVar("T")
+M = TypeVar("M", bound=message.Message)
+
+
+def common_tables(metadata: sa.MetaData) -> None:
+    """Tables every service has: outbox, inbox, sequences, idempotency, migrations."""
+    sa.Table(
+        "outbox", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+        sa.Column("subject", sa.String(120), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("created_us", sa.BigInteger, nullable=False),
+        # Wall clock (not the injected business clock): measures publish lag.
+        sa.Column("created_wall_us", sa.BigInteger, nullable=False),
+        sa.Column("published_us", sa.BigInteger, nullable=True),
+        sa.Index("ix_outbox_unpublished", "published_us", "id"),
+    )
+    sa.Table(
+        "event_sequences", metadata,
+        sa.Column("aggregate_id", sa.String(80), primary_key=True),
+        sa.Column("last_sequence", sa.BigInteger, nullable=False),
+    )
+    sa.Table(
+        "inbox", metadata,
+        sa.Column("consumer", sa.String(60), primary_key=True),
+        sa.Column("event_id", sa.String(40), primary_key=True),
+        sa.Column("handled_us", sa.BigInteger, nullable=False),
+        sa.Column("applied", sa.Boolean, nullable=False),
+    )
+    sa.Table(
+        "inbox_sequences", metadata,
+        sa.Column("consumer", sa.String(60), primary_key=True),
+        sa.Column("producer", sa.String(20), primary_key=True),
+        sa.Column("aggregate_id", sa.String(80), primary_key=True),
+        sa.Column("last_sequence", sa.BigInteger, nullable=False),
+    )
+    sa.Table(
+        "audit_log", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at_us", sa.BigInteger, nullable=False),
+        sa.Column("action", sa.String(60), nullable=False),
+        sa.Column("subject_id", sa.String(80), nullable=False, index=True),
+        sa.Column("channel", sa.String(40), nullable=False),
+        sa.Column("agent", sa.String(400), nullable=False),
+        sa.Column("detail", sa.String(400), nullable=False),
+    )
+    sa.Table(
+        "idempotency", metadata,
+        sa.Column("method", sa.String(60), primary_key=True),
+        sa.Column("request_id", sa.String(80), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("response", sa.LargeBinary, nullable=False),
+        sa.Column("created_us", sa.BigInteger, nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step. `apply` runs on a sync connection inside the migration transaction."""
+
+    version: int
+    name: str
+    apply: Callable[[sa.Connection], None]
+
+
+def create_all(metadata: sa.MetaData) -> Callable[[sa.Connection], None]:
+    """Migration step 1 of every service: create the tables as first declared."""
+    return lambda conn: metadata.create_all(conn)
+
+
+_MIGRATIONS = sa.Table(
+    "schema_migrations", sa.MetaData(),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("applied_us", sa.BigInteger, nullable=False),
+)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=8, max_overflow=8)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take over transaction control so writers can BEGIN IMMEDIATE:
+            # SQLite then serialises writers up front instead of failing on upgrade.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            mode = "" if conn.get_execution_options().get("readonly") else " IMMEDIATE"
+            conn.exec_driver_sql("BEGIN" + mode)
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def fingerprint(request: message.Message, skip: str = "request_id") -> str:
+    """Hash of a request without its idempotency key, to detect a reused key."""
+    clone = type(request)()
+    clone.CopyFrom(request)
+    if skip and any(f.name == skip for f in clone.DESCRIPTOR.fields):
+        clone.ClearField(skip)
+    return hashlib.sha256(clone.SerializeToString(deterministic=True)).hexdigest()
+
+
+class UnitOfWork:
+    """One transaction: state changes + outbox + inbox + idempotency records."""
+
+    def __init__(self, conn: AsyncConnection, db: "Database") -> None:
+        self.conn = conn
+        self._db = db
+        self.emitted = 0
+
+    @property
+    def now(self):  # noqa: ANN201 - datetime
+        return self._db.clock.now()
+
+    @property
+    def now_us(self) -> int:
+        return to_micros(self._db.clock.now())
+
+    async def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
+        return await self.conn.execute(statement, params) if params is not None else await self.conn.execute(statement)
+
+    async def emit(self, event_type: str, aggregate_id: str, payload: message.Message) -> str:
+        """Write an event to the outbox; it is published after this transaction commits."""
+        seq_table = self._db.table("event_sequences")
+        result = await self.conn.execute(
+            seq_table.update()
+            .where(seq_table.c.aggregate_id == aggregate_id)
+            .values(last_sequence=seq_table.c.last_sequence + 1)
+            .returning(seq_table.c.last_sequence)
+        )
+        sequence = result.scalar()
+        if sequence is None:
+            sequence = 1
+            await self.conn.execute(seq_table.insert().values(aggregate_id=aggregate_id, last_sequence=1))
+        occurred = timestamp_pb2.Timestamp()
+        occurred.FromDatetime(self.now)
+        packed = any_pb2.Any()
+        packed.Pack(payload)
+        envelope = envelope_pb2.Envelope(
+            event_id=new_id("evt"),
+            event_type=event_type,
+            aggregate_id=aggregate_id,
+            sequence=sequence,
+            occurred_at=occurred,
+            producer=self._db.producer,
+            payload=packed,
+        )
+        await self.conn.execute(
+            self._db.table("outbox").insert().values(
+                event_id=envelope.event_id,
+                subject=f"sscard.{self._db.producer}.{event_type}",
+                data=envelope.SerializeToString(),
+                created_us=self.now_us,
+                created_wall_us=time.time_ns() // 1000,
+            )
+        )
+        self.emitted += 1
+        return envelope.event_id
+
+    async def audit(self, action: str, subject_id: str, channel: str = "", agent: str = "", detail: str = "") -> None:
+        """Record who did what to whom, through which channel (never PINs or secrets)."""
+        await self.conn.execute(
+            self._db.table("audit_log").insert().values(
+                at_us=self.now_us, action=action, subject_id=subject_id, channel=channel, agent=agent, detail=detail
+            )
+        )
+
+    async def recall(
+        self, method: str, request_id: str, request: message.Message, key_field: str = "request_id"
+    ) -> bytes | None:
+        """The stored response of an earlier call with this request id, if any."""
+        if not request_id:
+            raise InvalidArgument("REQUEST_ID_REQUIRED", f"{key_field} is required for a mutating call", field=key_field)
+        if len(request_id) > 80:
+            raise InvalidArgument("INVALID_REQUEST_ID", f"{key_field} is at most 80 characters", field=key_field)
+        table = self._db.table("idempotency")
+        row = (
+            await self.conn.execute(
+                sa.select(table.c.fingerprint, table.c.response).where(
+                    table.c.method == method, table.c.request_id == request_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.fingerprint != fingerprint(request, key_field):
+            raise FailedPrecondition(
+                "REQUEST_ID_REUSED", f"request_id {request_id!r} was used for a different {method} request"
+            )
+        return bytes(row.response)
+
+    async def remember(
+        self, method: str, request_id: str, request: message.Message, response: message.Message, key_field: str = "request_id"
+    ) -> None:
+        await self.conn.execute(
+            self._db.table("idempotency").insert().values(
+                method=method,
+                request_id=request_id,
+                fingerprint=fingerprint(request, key_field),
+                response=response.SerializeToString(),
+                created_us=self.now_us,
+            )
+        )
+
+
+class Database:
+    """A service's own database: engine, metadata, migrations, transactions."""
+
+    def __init__(
+        self, url: str, metadata: sa.MetaData, migrations: Sequence[Migration], producer: str, clock: Clock
+    ) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.migrations = list(migrations)
+        self.producer = producer
+        self.clock = clock
+        self.engine = make_engine(url)
+        self.is_sqlite = url.startswith("sqlite")
+        self.on_commit: list[Callable[[], None]] = []
+
+    def table(self, name: str) -> sa.Table:
+        return self.metadata.tables[name]
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations in order; returns the versions applied."""
+        applied: list[int] = []
+        async with self.engine.begin() as conn:
+            await conn.run_sync(lambda c: _MIGRATIONS.create(c, checkfirst=True))
+            done = set((await conn.execute(sa.select(_MIGRATIONS.c.version))).scalars())
+            for step in self.migrations:
+                if step.version in done:
+                    continue
+                await conn.run_sync(step.apply)
+                await conn.execute(
+                    _MIGRATIONS.insert().values(version=step.version, name=step.name, applied_us=to_micros(self.clock.now()))
+                )
+                applied.append(step.version)
+        return applied
+
+    async def transact(self, work: Callable[[UnitOfWork], Awaitable[T]], retries: int = 5) -> T:
+        """Run `work` in one transaction, retrying on write conflicts.
+
+        A conflict (two requests racing on the same idempotency key or
+        sequence row, a serialization failure) rolls back everything and runs
+        `work` again, which then sees the winner's result.
+        """
+        for attempt in range(retries + 1):
+            try:
+                deferred: CommitThenRaise | None = None
+                async with self.engine.connect() as conn:
+                    async with conn.begin():
+                        uow = UnitOfWork(conn, self)
+                        try:
+                            result = await work(uow)
+                        except CommitThenRaise as exc:
+                            deferred = exc
+                if uow.emitted:
+                    for callback in self.on_commit:
+                        callback()
+                if deferred is not None:
+                    raise deferred.error
+                return result
+            except IntegrityError:
+                if attempt == retries:
+                    raise
+            except DBAPIError as exc:
+                if attempt == retries or not _is_retryable(exc):
+                    raise
+            await asyncio.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def idempotent(
+        self,
+        method: str,
+        request: Any,
+        response_type: type[M],
+        work: Callable[[UnitOfWork], Awaitable[M]],
+        key_field: str = "request_id",
+    ) -> M:
+        """Run a mutating call once per idempotency key: a replay returns the first response.
+
+        `method` scopes the key (e.g. per institution for settlement msg ids).
+        """
+        key = getattr(request, key_field)
+
+        async def once(uow: UnitOfWork) -> M:
+            cached = await uow.recall(method, key, request, key_field)
+            if cached is not None:
+                return response_type.FromString(cached)
+            response = await work(uow)
+            await uow.remember(method, key, request, response, key_field)
+            return response
+
+        return await self.transact(once)
+
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run read-only queries (no write lock on SQLite)."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(readonly=True)
+            async with conn.begin():
+                return await work(conn)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return any(s in text for s in ("deadlock", "could not serialize", "database is locked", "serialization"))

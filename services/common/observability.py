@@ -1,0 +1,125 @@
+"""Metrics (Prometheus) and structured logs shared by every service.
+
+One registry per process with a `service` label, so the in-process test mesh
+and a one-service container expose the same series. Logs are one JSON object
+per line; citizen IDs and card numbers are masked and PINs never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+import grpc
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+RPC_REQUESTS = Counter("sscard_rpc_requests_total", "RPCs handled", ["service", "method", "code"])
+RPC_LATENCY = Histogram(
+    "sscard_rpc_latency_seconds", "RPC handling time", ["service", "method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+OUTBOX_BACKLOG = Gauge("sscard_outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter("sscard_outbox_published_total", "Outbox rows published", ["service"])
+OUTBOX_LAG = Histogram(
+    "sscard_outbox_publish_lag_seconds", "Commit to publish", ["service"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
+)
+CONSUMER_LAG = Gauge("sscard_consumer_lag", "Events in the stream not yet acked by the consumer", ["service", "consumer"])
+EVENTS_HANDLED = Counter("sscard_events_handled_total", "Events taken by a consumer", ["service", "consumer", "result"])
+REDELIVERIES = Counter("sscard_consumer_redeliveries_total", "Events delivered more than once", ["service", "consumer"])
+LOSS_REFUSAL_LATENCY = Histogram(
+    "sscard_loss_refusal_latency_seconds", "Loss report committed to settlement refusing the card", ["service"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 60, 3600),
+)
+SETTLEMENT_REFUSALS = Counter("sscard_settlement_refusals_total", "Settlements refused", ["service", "reason"])
+
+_started_ports: set[int] = set()
+
+
+def serve_metrics(port: int) -> None:
+    """Expose /metrics on `port` (0 disables); idempotent within a process."""
+    if port and port not in _started_ports:
+        start_http_server(port)
+        _started_ports.add(port)
+
+
+_CITIZEN_ID = re.compile(r"\b(\d{6})\d{10}(\d[\dXx])\b")
+_CARD_NO = re.compile(r"\bC\d{6}(\d{4})\b")
+
+
+def mask(text: str) -> str:
+    """Mask citizen IDs (keep region and check digits) and card numbers (keep the last 4)."""
+    text = _CITIZEN_ID.sub(lambda m: f"{m.group(1)}**********{m.group(2)}", text)
+    return _CARD_NO.sub(lambda m: f"C******{m.group(1)}", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": round(record.created, 6),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": mask(record.getMessage()),
+        }
+        for key in ("service", "method", "code", "duration_ms", "request_id", "trace_id", "event_id", "subject", "peer"):
+            if hasattr(record, key):
+                entry[key] = mask(str(getattr(record, key)))
+        if record.exc_info:
+            entry["exc"] = mask(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+rpc_log = logging.getLogger("sscard.rpc")
+
+# Request fields that identify the call for support staff; never the PIN or secrets.
+_ID_FIELDS = ("request_id", "msg_id")
+
+
+class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+    """One metric sample and one JSON log line per RPC."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    async def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        method = details.method.rsplit("/", 1)[-1]
+        service = self.service
+
+        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                return await inner(request, context)
+            except BaseException:
+                code = context.code().name if context.code() is not None else "UNKNOWN"
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                RPC_REQUESTS.labels(service, method, code).inc()
+                RPC_LATENCY.labels(service, method).observe(elapsed)
+                trace = dict(context.invocation_metadata() or ()).get("x-request-id", "")
+                request_id = next((getattr(request, f) for f in _ID_FIELDS if getattr(request, f, "")), "")
+                rpc_log.info(
+                    "rpc %s %s", method, code,
+                    extra={"service": service, "method": method, "code": code, "duration_ms": round(elapsed * 1000, 3),
+                           "request_id": request_id, "trace_id": trace, "peer": context.peer()},
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )

@@ -1,0 +1,125 @@
+"""gRPC server bootstrap: health, reflection, error mapping, graceful shutdown.
+
+Servicers raise SscardError subclasses; one interceptor turns them into a
+google.rpc.Status carrying a google.rpc.ErrorInfo(reason=..., domain="sscard"),
+so clients read a machine-readable reason, never parse a message string.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from services.common.errors import SscardError
+
+log = logging.getLogger("sscard.grpc")
+
+ERROR_DOMAIN = "sscard"
+
+
+def to_status(error: SscardError) -> grpc.Status:
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
+    return rpc_status.to_status(
+        status_pb2.Status(code=getattr(code_pb2, error.code), message=error.message, details=[info])
+    )
+
+
+def error_reason(error: grpc.RpcError) -> str | None:
+    """Client side: the ErrorInfo reason of a failed call, if any."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    if status is None:
+        return None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.reason
+    return None
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Maps domain errors to rich statuses and hides internal errors' details."""
+
+    def __init__(self, observers: Iterable[Callable[[str, str, float], None]] = ()) -> None:
+        self.observers = list(observers)
+
+    async def intercept_service(self, continuation: Any, handler_call_details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        method = handler_call_details.method
+
+        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return await inner(request, context)
+            except SscardError as error:
+                await context.abort_with_status(to_status(error))
+            except (grpc.RpcError, grpc.aio.AbortError):
+                raise
+            except Exception:
+                log.exception("unhandled error in %s", method)
+                await context.abort_with_status(to_status(SscardError("INTERNAL", "internal error")))
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class GrpcServer:
+    """A grpc.aio server with the standard ops services.
+
+    `register` receives the server and returns the full names of the
+    services it added, so reflection and health list exactly those.
+    """
+
+    def __init__(self, address: str, interceptors: Iterable[grpc.aio.ServerInterceptor] = ()) -> None:
+        self.address = address
+        self.server = grpc.aio.server(
+            interceptors=[*interceptors, ErrorInterceptor()],
+            options=[("grpc.max_receive_message_length", 4 * 1024 * 1024), ("grpc.so_reuseport", 0)],
+        )
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.service_names: list[str] = []
+        self.port = 0
+
+    def add(self, adder: Callable[[Any, grpc.aio.Server], None], servicer: Any, full_name: str) -> None:
+        adder(servicer, self.server)
+        self.service_names.append(full_name)
+
+    async def start(self) -> int:
+        reflection.enable_server_reflection(
+            [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            self.server,
+        )
+        self.port = self.server.add_insecure_port(self.address)
+        if self.port == 0:
+            raise RuntimeError(f"cannot bind {self.address}")
+        await self.server.start()
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.server.stop(grace)
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> SscardError:
+    """Turn a peer service's refusal into our own error, keeping code and reason."""
+    failure = SscardError(error_reason(error) or "PEER_UNAVAILABLE", error.details() or "peer call failed")
+    failure.code = error.code().name if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED else "UNAVAILABLE"
+    return failure

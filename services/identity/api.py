@@ -1,0 +1,129 @@
+"""IdentityService over gRPC: proto <-> domain mapping."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import grpc
+
+from services.common.agents import validate_agent
+from services.common.app import Runtime
+from services.common.errors import AlreadyExists, InvalidArgument, NotFound
+from services.common.ids import new_id
+from services.identity import domain, store
+from sscard.events.v1 import identity_events_pb2 as events
+from sscard.identity.v1 import identity_pb2 as pb
+from sscard.identity.v1 import identity_pb2_grpc
+
+CATEGORIES = {
+    pb.INSURED_CATEGORY_EMPLOYEE: domain.InsuredCategory.EMPLOYEE,
+    pb.INSURED_CATEGORY_RESIDENT: domain.InsuredCategory.RESIDENT,
+    pb.INSURED_CATEGORY_FLEXIBLE: domain.InsuredCategory.FLEXIBLE,
+}
+STATUSES = {
+    pb.PERSON_STATUS_EMPLOYED: domain.PersonStatus.EMPLOYED,
+    pb.PERSON_STATUS_UNEMPLOYED: domain.PersonStatus.UNEMPLOYED,
+    pb.PERSON_STATUS_RETIRED: domain.PersonStatus.RETIRED,
+    pb.PERSON_STATUS_DECEASED: domain.PersonStatus.DECEASED,
+}
+
+
+def _enum(mapping: dict, value: int, field: str, required: bool):  # noqa: ANN202
+    if value in mapping:
+        return mapping[value]
+    if value == 0 and not required:
+        return None
+    raise InvalidArgument("INVALID_ENUM" if value else "FIELD_REQUIRED", f"{field} must be a known value", field=field)
+
+
+def person_to_pb(person: domain.Person) -> pb.Person:
+    message = pb.Person(
+        person_id=person.person_id,
+        citizen_id=person.citizen_id.number,
+        name=person.name,
+        gender=pb.GENDER_MALE if person.citizen_id.gender == "male" else pb.GENDER_FEMALE,
+        birth_date=person.citizen_id.birth_date.isoformat(),
+        region_code=person.region_code,
+        insured_category={v: k for k, v in CATEGORIES.items()}[person.insured_category],
+        status={v: k for k, v in STATUSES.items()}[person.status],
+        employer_unit_id=person.employer_unit_id,
+    )
+    message.registered_at.FromDatetime(person.registered_at)
+    return message
+
+
+def person_event(person: domain.Person) -> events.PersonChanged:
+    return events.PersonChanged(
+        person_id=person.person_id,
+        citizen_id=person.citizen_id.number,
+        name=person.name,
+        birth_date=person.citizen_id.birth_date.isoformat(),
+        region_code=person.region_code,
+        insured_category=person.insured_category.value,
+        status=person.status.value,
+        date_of_death=person.date_of_death.isoformat() if person.date_of_death else "",
+    )
+
+
+class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.db = runtime.db
+
+    async def RegisterPerson(
+        self, request: pb.RegisterPersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RegisterPersonResponse:
+        self.rt.policies.get(request.region_code)
+        agent = validate_agent(
+            request.agent.citizen_id, request.agent.name, request.agent.relationship,
+            request.agent.entrustment_ref, request.citizen_id,
+        )
+
+        async def work(uow) -> pb.RegisterPersonResponse:  # noqa: ANN001
+            person = domain.register_person(
+                person_id=new_id("psn"),
+                citizen_id=request.citizen_id,
+                name=request.name,
+                region_code=request.region_code,
+                insured_category=_enum(CATEGORIES, request.insured_category, "insured_category", True),
+                status=_enum(STATUSES, request.status, "status", False),
+                employer_unit_id=request.employer_unit_id,
+                now=uow.now,
+            )
+            if await store.find_person(uow.conn, citizen_id=person.citizen_id.number):
+                raise AlreadyExists("PERSON_ALREADY_REGISTERED", "this citizen ID is already registered")
+            await store.insert_person(uow.conn, person)
+            await uow.emit("person.registered", person.person_id, person_event(person))
+            await uow.audit("person.registered", person.person_id, agent=agent.describe() if agent else "")
+            return pb.RegisterPersonResponse(person=person_to_pb(person))
+
+        return await self.db.idempotent("RegisterPerson", request, pb.RegisterPersonResponse, work)
+
+    async def GetPerson(self, request: pb.GetPersonRequest, context: grpc.aio.ServicerContext) -> pb.GetPersonResponse:
+        if bool(request.person_id) == bool(request.citizen_id):
+            raise InvalidArgument("ONE_KEY_REQUIRED", "give exactly one of person_id or citizen_id")
+        person = await self.db.read(lambda c: store.find_person(c, request.person_id, request.citizen_id))
+        if person is None:
+            raise NotFound("PERSON_NOT_FOUND", "no such person")
+        return pb.GetPersonResponse(person=person_to_pb(person))
+
+    async def RecordDeath(self, request: pb.RecordDeathRequest, context: grpc.aio.ServicerContext) -> pb.RecordDeathResponse:
+        try:
+            when = date.fromisoformat(request.date_of_death)
+        except ValueError:
+            raise InvalidArgument("INVALID_DATE", "date_of_death must be YYYY-MM-DD", field="date_of_death") from None
+        agent = validate_agent(
+            request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref
+        )
+
+        async def work(uow) -> pb.RecordDeathResponse:  # noqa: ANN001
+            person = await store.find_person(uow.conn, person_id=request.person_id)
+            if person is None:
+                raise NotFound("PERSON_NOT_FOUND", "no such person")
+            person = domain.record_death(person, when, uow.now.date())
+            await store.update_person(uow.conn, person)
+            await uow.emit("person.deceased", person.person_id, person_event(person))
+            await uow.audit("person.deceased", person.person_id, agent=agent.describe() if agent else "")
+            return pb.RecordDeathResponse(person=person_to_pb(person))
+
+        return await self.db.idempotent("RecordDeath", request, pb.RecordDeathResponse, work)

@@ -1,0 +1,77 @@
+"""Identity's own tables and queries."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.common.citizen_id import CitizenId
+from services.common.clock import from_micros, to_micros
+from services.common.db import Migration, common_tables, create_all
+from services.identity.domain import InsuredCategory, Person, PersonStatus
+
+metadata = sa.MetaData()
+common_tables(metadata)
+
+persons = sa.Table(
+    "persons", metadata,
+    sa.Column("person_id", sa.String(40), primary_key=True),
+    sa.Column("citizen_id", sa.String(18), nullable=False, unique=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("birth_date", sa.String(10), nullable=False),
+    sa.Column("gender", sa.String(6), nullable=False),
+    sa.Column("region_code", sa.String(12), nullable=False),
+    sa.Column("insured_category", sa.String(12), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("employer_unit_id", sa.String(40), nullable=False),
+    sa.Column("registered_us", sa.BigInteger, nullable=False),
+    sa.Column("date_of_death", sa.String(10), nullable=True),
+)
+
+MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+
+
+def _to_person(row: Any) -> Person:
+    return Person(
+        person_id=row.person_id,
+        citizen_id=CitizenId(row.citizen_id, date.fromisoformat(row.birth_date), row.gender),
+        name=row.name,
+        region_code=row.region_code,
+        insured_category=InsuredCategory(row.insured_category),
+        status=PersonStatus(row.status),
+        employer_unit_id=row.employer_unit_id,
+        registered_at=from_micros(row.registered_us),
+        date_of_death=date.fromisoformat(row.date_of_death) if row.date_of_death else None,
+    )
+
+
+def _values(person: Person) -> dict[str, Any]:
+    return dict(
+        person_id=person.person_id,
+        citizen_id=person.citizen_id.number,
+        name=person.name,
+        birth_date=person.citizen_id.birth_date.isoformat(),
+        gender=person.citizen_id.gender,
+        region_code=person.region_code,
+        insured_category=person.insured_category.value,
+        status=person.status.value,
+        employer_unit_id=person.employer_unit_id,
+        registered_us=to_micros(person.registered_at),
+        date_of_death=person.date_of_death.isoformat() if person.date_of_death else None,
+    )
+
+
+async def find_person(conn: Any, person_id: str = "", citizen_id: str = "") -> Person | None:
+    where = persons.c.person_id == person_id if person_id else persons.c.citizen_id == citizen_id
+    row = (await conn.execute(sa.select(persons).where(where))).first()
+    return _to_person(row) if row else None
+
+
+async def insert_person(conn: Any, person: Person) -> None:
+    await conn.execute(persons.insert().values(**_values(person)))
+
+
+async def update_person(conn: Any, person: Person) -> None:
+    await conn.execute(persons.update().where(persons.c.person_id == person.person_id).values(**_values(person)))

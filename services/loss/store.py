@@ -1,0 +1,180 @@
+"""Loss's own tables: the card projection, each card's loss state and its history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.common.clock import from_micros, to_micros
+from services.common.db import Migration, common_tables, create_all
+from services.loss.domain import CardLoss, CardView, LossState, RefundClaim, RefundStatus
+
+metadata = sa.MetaData()
+common_tables(metadata)
+
+card_views = sa.Table(
+    "card_views", metadata,
+    sa.Column("card_no", sa.String(20), primary_key=True),
+    sa.Column("person_id", sa.String(40), nullable=False),
+    sa.Column("citizen_id", sa.String(18), nullable=False),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("region_code", sa.String(12), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("pin_enabled", sa.Boolean, nullable=False),
+    sa.Column("bank_code", sa.String(20), nullable=False),
+)
+
+card_losses = sa.Table(
+    "card_losses", metadata,
+    sa.Column("card_no", sa.String(20), primary_key=True),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("report_id", sa.String(40), nullable=False),
+    sa.Column("expires_us", sa.BigInteger, nullable=True, index=True),
+    sa.Column("reissue_applied", sa.Boolean, nullable=False),
+)
+
+loss_history = sa.Table(
+    "loss_history", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("card_no", sa.String(20), nullable=False, index=True),
+    sa.Column("report_id", sa.String(40), nullable=False),
+    sa.Column("what", sa.String(30), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("agent", sa.String(400), nullable=False),
+    sa.Column("detail", sa.String(400), nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+)
+
+refund_claims = sa.Table(
+    "refund_claims", metadata,
+    sa.Column("claim_id", sa.String(40), primary_key=True),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    # One live claim per loss report.
+    sa.Column("report_id", sa.String(40), nullable=False, index=True),
+    sa.Column("institution_code", sa.String(20), nullable=False),
+    sa.Column("receipt_no", sa.String(60), nullable=False),
+    sa.Column("expense_date", sa.String(10), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("review_note", sa.String(200), nullable=False),
+)
+
+# What the bank adapter was told about financial-zone losses (the adapter point).
+bank_notifications = sa.Table(
+    "bank_notifications", metadata,
+    sa.Column("event_id", sa.String(40), primary_key=True),
+    sa.Column("bank_code", sa.String(20), nullable=False),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    sa.Column("loss_state", sa.String(10), nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+)
+
+MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+
+
+async def get_card(conn: Any, card_no: str) -> CardView | None:
+    row = (await conn.execute(sa.select(card_views).where(card_views.c.card_no == card_no))).first()
+    return CardView(**row._mapping) if row else None
+
+
+async def upsert_card(conn: Any, card: CardView) -> None:
+    values = {k: v for k, v in card.__dict__.items() if k != "card_no"}
+    result = await conn.execute(card_views.update().where(card_views.c.card_no == card.card_no).values(**values))
+    if result.rowcount == 0:
+        await conn.execute(card_views.insert().values(card_no=card.card_no, **values))
+
+
+def _to_loss(row: Any) -> CardLoss:
+    return CardLoss(
+        card_no=row.card_no,
+        state=LossState(row.state),
+        report_id=row.report_id,
+        expires_at=from_micros(row.expires_us) if row.expires_us is not None else None,
+        reissue_applied=row.reissue_applied,
+    )
+
+
+async def get_loss(conn: Any, card_no: str) -> CardLoss:
+    row = (await conn.execute(sa.select(card_losses).where(card_losses.c.card_no == card_no))).first()
+    return _to_loss(row) if row else CardLoss(card_no, LossState.NONE)
+
+
+async def save_loss(conn: Any, loss: CardLoss) -> None:
+    values = dict(
+        state=loss.state.value,
+        report_id=loss.report_id,
+        expires_us=to_micros(loss.expires_at) if loss.expires_at else None,
+        reissue_applied=loss.reissue_applied,
+    )
+    result = await conn.execute(card_losses.update().where(card_losses.c.card_no == loss.card_no).values(**values))
+    if result.rowcount == 0:
+        await conn.execute(card_losses.insert().values(card_no=loss.card_no, **values))
+
+
+async def due_expiries(conn: Any, now: datetime, limit: int = 500) -> list[CardLoss]:
+    rows = await conn.execute(
+        sa.select(card_losses)
+        .where(card_losses.c.state == LossState.TEMPORARY.value, card_losses.c.expires_us <= to_micros(now))
+        .limit(limit)
+    )
+    return [_to_loss(r) for r in rows]
+
+
+async def add_history(conn: Any, card_no: str, report_id: str, what: str, at: datetime, channel: str = "", agent: str = "", detail: str = "") -> None:
+    await conn.execute(
+        loss_history.insert().values(
+            card_no=card_no, report_id=report_id, what=what, channel=channel, agent=agent, detail=detail, at_us=to_micros(at)
+        )
+    )
+
+
+async def history(conn: Any, card_no: str) -> list[Any]:
+    return list(await conn.execute(sa.select(loss_history).where(loss_history.c.card_no == card_no).order_by(loss_history.c.at_us, loss_history.c.id)))
+
+
+def _to_claim(row: Any) -> RefundClaim:
+    return RefundClaim(
+        claim_id=row.claim_id, card_no=row.card_no, report_id=row.report_id, institution_code=row.institution_code,
+        receipt_no=row.receipt_no, expense_date=date.fromisoformat(row.expense_date), amount_fen=row.amount_fen,
+        status=RefundStatus(row.status), review_note=row.review_note,
+    )
+
+
+async def claim_for_report(conn: Any, report_id: str) -> RefundClaim | None:
+    rows = await conn.execute(sa.select(refund_claims).where(refund_claims.c.report_id == report_id))
+    claims = [_to_claim(r) for r in rows]
+    live = [c for c in claims if c.status is not RefundStatus.REJECTED]
+    return (live or claims or [None])[0]
+
+
+async def get_claim(conn: Any, claim_id: str) -> RefundClaim | None:
+    row = (await conn.execute(sa.select(refund_claims).where(refund_claims.c.claim_id == claim_id))).first()
+    return _to_claim(row) if row else None
+
+
+async def save_claim(conn: Any, claim: RefundClaim) -> None:
+    values = dict(
+        card_no=claim.card_no, report_id=claim.report_id, institution_code=claim.institution_code, receipt_no=claim.receipt_no,
+        expense_date=claim.expense_date.isoformat(), amount_fen=claim.amount_fen, status=claim.status.value, review_note=claim.review_note,
+    )
+    result = await conn.execute(refund_claims.update().where(refund_claims.c.claim_id == claim.claim_id).values(**values))
+    if result.rowcount == 0:
+        await conn.execute(refund_claims.insert().values(claim_id=claim.claim_id, **values))
+
+
+async def report_date(conn: Any, report_id: str) -> date | None:
+    """When a report was first made (its first history entry)."""
+    row = (await conn.execute(
+        sa.select(sa.func.min(loss_history.c.at_us)).where(loss_history.c.report_id == report_id, loss_history.c.what.like("reported%"))
+    )).scalar()
+    return from_micros(row).date() if row is not None else None
+
+
+async def record_bank_notification(conn: Any, event_id: str, bank_code: str, card_no: str, loss_state: str, at_us: int) -> None:
+    await conn.execute(bank_notifications.insert().values(event_id=event_id, bank_code=bank_code, card_no=card_no, loss_state=loss_state, at_us=at_us))
+
+
+async def bank_notifications_for(conn: Any, card_no: str) -> list[Any]:
+    return list(await conn.execute(sa.select(bank_notifications).where(bank_notifications.c.card_no == card_no).order_by(bank_notifications.c.at_us)))

@@ -1,0 +1,104 @@
+"""Settlement's reactions to identity, cards and loss events: its own projections."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from services.common import observability
+from services.common.bus import Subscription
+from services.common.db import UnitOfWork
+from services.common.ids import new_id
+from services.settlement import domain, store
+from services.settlement.domain import Account, CardProjection
+from sscard.events.v1 import cards_events_pb2, envelope_pb2, identity_events_pb2, loss_events_pb2
+from sscard.events.v1 import settlement_events_pb2 as events
+
+CARD_EVENTS = ("applied", "ready", "handed_out", "activated", "replaced", "failed", "locked", "unlocked", "cancelled", "pin_changed")
+
+
+async def person_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
+    account = await store.get_account(uow.conn, event.person_id, for_update=True)
+    if account is None:
+        account = Account(event.person_id, "", event.region_code, event.insured_category, 0)
+        await store.insert_account(uow.conn, account)
+    if event.status == "deceased" and not account.closed:
+        # Death: the balance is paid out to the heirs and the account closed (销户).
+        paid = account.balance_fen
+        account = replace(account, balance_fen=0, closed=True)
+        await store.save_account(uow.conn, account)
+        if paid:
+            await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="payout", amount_fen=-paid, reference="death", at_us=uow.now_us)
+        await uow.emit("account.paid_out", account.person_id, events.AccountPaidOut(
+            person_id=account.person_id, card_no=account.card_no, amount_fen=paid, reason="death",
+        ))
+
+
+async def card_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged) -> None:
+    current = await store.get_card(uow.conn, event.card_no)
+    card = CardProjection(
+        card_no=event.card_no,
+        person_id=event.person_id,
+        region_code=event.region_code,
+        card_state=event.state,
+        loss_state=current.loss_state if current else "none",
+        pin_enabled=event.pin_enabled,
+        pin_hash=event.pin_hash,
+        pin_salt=event.pin_salt,
+        replaced_by_card_no=event.replaced_by_card_no,
+    )
+    await store.save_card(uow.conn, card)
+    account = await store.get_account(uow.conn, event.person_id, for_update=True)
+    if account is None or account.closed:
+        return
+    if event.state == "active" and (not account.card_no or account.card_no == event.replaces_card_no):
+        await _bind(uow, account, event.card_no)
+    elif event.state == "replaced" and account.card_no == event.card_no and event.replaced_by_card_no:
+        await _bind(uow, account, event.replaced_by_card_no)
+
+
+async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> None:
+    """The account follows the person's current card; history stays with the account."""
+    old = account.card_no
+    account = replace(account, card_no=card_no)
+    await store.save_account(uow.conn, account)
+    if old and old != card_no:
+        await uow.emit("account.moved", account.person_id, events.AccountMoved(
+            person_id=account.person_id, old_card_no=old, new_card_no=card_no, balance_fen=account.balance_fen,
+        ))
+        await uow.audit("account.moved", account.person_id, detail=f"{old}->{card_no}")
+
+
+async def loss_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
+    current = await store.get_card(uow.conn, event.card_no) or CardProjection(
+        card_no=event.card_no, person_id=event.person_id, region_code="", card_state="unknown"
+    )
+    await store.save_card(uow.conn, replace(current, loss_state=event.loss_state))
+    if event.loss_state in ("temporary", "formal") and event.reported_wall_us:
+        halted = time.time_ns() // 1000
+        if await store.record_halt(uow.conn, event.report_id, event.card_no, event.reported_wall_us, halted):
+            observability.LOSS_REFUSAL_LATENCY.labels("settlement").observe(max(halted - event.reported_wall_us, 0) / 1e6)
+
+
+async def refund_approved(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.RefundApproved) -> None:
+    """Pay an approved loss-period refund into the personal account (once: the inbox guards it)."""
+    account = await store.get_account(uow.conn, event.person_id, for_update=True)
+    if account is None or account.closed:
+        return
+    account = domain.credit(account, event.amount_fen)
+    await store.save_account(uow.conn, account)
+    await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="refund", amount_fen=event.amount_fen, reference=event.claim_id, at_us=uow.now_us)
+
+
+def subscriptions() -> dict[str, list[Subscription]]:
+    return {
+        "IDENTITY": [
+            Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
+            for what in ("registered", "deceased")
+        ],
+        "CARDS": [Subscription(f"sscard.cards.card.{what}", cards_events_pb2.CardChanged, card_changed) for what in CARD_EVENTS],
+        "LOSS": [
+            Subscription(f"sscard.loss.card.{what}", loss_events_pb2.CardLossChanged, loss_changed)
+            for what in ("reported", "lifted", "expired")
+        ] + [Subscription("sscard.loss.refund.approved", loss_events_pb2.RefundApproved, refund_approved, ordered=False)],
+    }

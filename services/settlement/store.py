@@ -1,0 +1,160 @@
+"""Settlement's own tables: card projection, personal-account ledger, settlements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.common.db import Migration, common_tables, create_all
+from services.settlement.benefits import YearToDate
+from services.settlement.domain import Account, CardProjection
+
+metadata = sa.MetaData()
+common_tables(metadata)
+
+card_projections = sa.Table(
+    "card_projections", metadata,
+    sa.Column("card_no", sa.String(20), primary_key=True),
+    sa.Column("person_id", sa.String(40), nullable=False, index=True),
+    sa.Column("region_code", sa.String(12), nullable=False),
+    sa.Column("card_state", sa.String(16), nullable=False),
+    sa.Column("loss_state", sa.String(10), nullable=False),
+    sa.Column("pin_enabled", sa.Boolean, nullable=False),
+    sa.Column("pin_hash", sa.String(64), nullable=False),
+    sa.Column("pin_salt", sa.String(32), nullable=False),
+    sa.Column("replaced_by_card_no", sa.String(20), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("person_id", sa.String(40), primary_key=True),
+    sa.Column("card_no", sa.String(20), nullable=False, index=True),
+    sa.Column("region_code", sa.String(12), nullable=False),
+    sa.Column("insured_category", sa.String(12), nullable=False),
+    sa.Column("balance_fen", sa.BigInteger, nullable=False),
+    sa.Column("closed", sa.Boolean, nullable=False),
+)
+
+account_entries = sa.Table(
+    "account_entries", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("person_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    sa.Column("balance_after_fen", sa.BigInteger, nullable=False),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    sa.Column("reference", sa.String(80), nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+    sa.Index("ix_entries_person", "person_id", "seq"),
+)
+
+settlements = sa.Table(
+    "settlements", metadata,
+    sa.Column("setl_id", sa.String(40), primary_key=True),
+    sa.Column("institution_code", sa.String(20), nullable=False),
+    sa.Column("msg_id", sa.String(80), nullable=False),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    sa.Column("person_id", sa.String(40), nullable=False),
+    sa.Column("care_type", sa.String(12), nullable=False),
+    sa.Column("medfee_sumamt_fen", sa.BigInteger, nullable=False),
+    sa.Column("fund_pay_fen", sa.BigInteger, nullable=False),
+    sa.Column("acct_pay_fen", sa.BigInteger, nullable=False),
+    sa.Column("cash_pay_fen", sa.BigInteger, nullable=False),
+    sa.Column("deductible_fen", sa.BigInteger, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("institution_code", "msg_id", name="uq_settlement_msg"),
+    sa.Index("ix_settlements_person_year", "person_id", "year"),
+)
+
+# When settlement started refusing a card after each loss report (the 1-hour promise, measured).
+loss_halts = sa.Table(
+    "loss_halts", metadata,
+    sa.Column("report_id", sa.String(40), primary_key=True),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    sa.Column("reported_wall_us", sa.BigInteger, nullable=False),
+    sa.Column("halted_wall_us", sa.BigInteger, nullable=False),
+)
+
+MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+
+
+async def get_card(conn: Any, card_no: str) -> CardProjection | None:
+    row = (await conn.execute(sa.select(card_projections).where(card_projections.c.card_no == card_no))).first()
+    return CardProjection(**row._mapping) if row else None
+
+
+async def save_card(conn: Any, card: CardProjection) -> None:
+    values = {k: v for k, v in card.__dict__.items() if k != "card_no"}
+    result = await conn.execute(card_projections.update().where(card_projections.c.card_no == card.card_no).values(**values))
+    if result.rowcount == 0:
+        await conn.execute(card_projections.insert().values(card_no=card.card_no, **values))
+
+
+async def get_account(conn: Any, person_id: str, for_update: bool = False) -> Account | None:
+    query = sa.select(accounts).where(accounts.c.person_id == person_id)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    return Account(**row._mapping) if row else None
+
+
+async def insert_account(conn: Any, account: Account) -> None:
+    await conn.execute(accounts.insert().values(**account.__dict__))
+
+
+async def save_account(conn: Any, account: Account) -> None:
+    values = {k: v for k, v in account.__dict__.items() if k != "person_id"}
+    await conn.execute(accounts.update().where(accounts.c.person_id == account.person_id).values(**values))
+
+
+async def add_entry(conn: Any, *, entry_id: str, account: Account, kind: str, amount_fen: int, reference: str, at_us: int) -> None:
+    """A journal entry; `account` is the state after the change, so balance_after is exact."""
+    await conn.execute(
+        account_entries.insert().values(
+            entry_id=entry_id, person_id=account.person_id, kind=kind, amount_fen=amount_fen,
+            balance_after_fen=account.balance_fen, card_no=account.card_no, reference=reference, at_us=at_us,
+        )
+    )
+
+
+async def entries(conn: Any, person_id: str, limit: int, before_seq: int | None) -> list[Any]:
+    query = sa.select(account_entries).where(account_entries.c.person_id == person_id)
+    if before_seq is not None:
+        query = query.where(account_entries.c.seq < before_seq)
+    return list(await conn.execute(query.order_by(account_entries.c.seq.desc()).limit(limit)))
+
+
+async def entries_total(conn: Any, person_id: str) -> int:
+    total = await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(account_entries.c.amount_fen), 0)).where(account_entries.c.person_id == person_id))
+    return int(total.scalar())
+
+
+async def insert_settlement(conn: Any, **values: Any) -> None:
+    await conn.execute(settlements.insert().values(**values))
+
+
+async def year_to_date(conn: Any, person_id: str, year: int) -> YearToDate:
+    """起付线 and 封顶线 accumulators: sums over the year's live (not revoked) settlements."""
+    row = (
+        await conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(settlements.c.deductible_fen), 0),
+                sa.func.coalesce(sa.func.sum(settlements.c.fund_pay_fen), 0),
+            ).where(settlements.c.person_id == person_id, settlements.c.year == year, settlements.c.status == "settled")
+        )
+    ).one()
+    return YearToDate(deductible_paid_fen=int(row[0]), fund_paid_fen=int(row[1]))
+
+
+async def record_halt(conn: Any, report_id: str, card_no: str, reported_wall_us: int, halted_wall_us: int) -> bool:
+    """The first time settlement refuses a card for a report; False if already recorded."""
+    exists = (await conn.execute(sa.select(loss_halts.c.report_id).where(loss_halts.c.report_id == report_id))).first()
+    if exists is None:
+        await conn.execute(loss_halts.insert().values(report_id=report_id, card_no=card_no, reported_wall_us=reported_wall_us, halted_wall_us=halted_wall_us))
+    return exists is None
+
+
+async def halts(conn: Any) -> list[Any]:
+    return list(await conn.execute(sa.select(loss_halts).order_by(loss_halts.c.halted_wall_us)))

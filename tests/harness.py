@@ -1,0 +1,138 @@
+"""The in-process mesh used by service and mesh tests: real gRPC sockets, real nats-server,
+real databases (SQLite files, or PostgreSQL when SSCARD_TEST_PG_URL is set), one ManualClock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from services.cards import main as cards_main
+from services.client import Credential, MeshClient
+from services.common.app import Runtime
+from services.common.clock import ManualClock
+from services.common.config import REPO_ROOT, SERVICES, Settings
+from services.common.policy import RegionPolicies
+from services.identity import main as identity_main
+from services.loss import main as loss_main
+from services.settlement import main as settlement_main
+
+FACTORIES = {"identity": identity_main.create, "cards": cards_main.create, "loss": loss_main.create, "settlement": settlement_main.create}
+PHARMACY = Credential("P99990001", "demo-pharmacy-secret")
+HOSPITAL = Credential("H99990001", "demo-hospital-secret")
+FUND = Credential("FUND999900", "demo-fund-secret")
+
+
+def pg_url() -> str | None:
+    return os.environ.get("SSCARD_TEST_PG_URL") or None
+
+
+class Databases:
+    """Per-test databases: SQLite files in a temp dir, or fresh PostgreSQL databases."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.created: list[str] = []
+        self.backend = "postgresql" if pg_url() else "sqlite"
+
+    async def url(self, service: str) -> str:
+        base = pg_url()
+        if base is None:
+            return f"sqlite+aiosqlite:///{self.tmp / (service + '.db')}"
+        name = f"sscard_t_{service}_{uuid.uuid4().hex[:10]}"
+        conn = await asyncpg.connect(base)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        root = base.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        return f"{root}/{name}"
+
+    async def drop_all(self) -> None:
+        base = pg_url()
+        if base is None:
+            return
+        conn = await asyncpg.connect(base)
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@dataclass
+class Mesh:
+    nats_url: str
+    databases: Databases
+    clock: ManualClock = field(default_factory=ManualClock)
+    regions_dir: Path = REPO_ROOT / "regions"
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    client: MeshClient | None = None
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+
+    def settings(self, service: str) -> Settings:
+        peers = {name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()}
+        return Settings.from_env(
+            service,
+            grpc_addr="127.0.0.1:0",
+            db_url=self.urls[service],
+            nats_url=self.nats_url,
+            regions_dir=self.regions_dir,
+            scheduler_interval_s=0.2,
+            metrics_port=self.metrics_ports.get(service, 0),
+            peers=peers,
+        )
+
+    async def start(self, services: tuple[str, ...] = SERVICES) -> MeshClient:
+        self.policies = RegionPolicies.load(self.regions_dir)
+        for service in services:
+            await self.start_service(service)
+        self.client = MeshClient({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()})
+        return self.client
+
+    async def start_service(self, service: str) -> Runtime:
+        if service not in self.urls:
+            self.urls[service] = await self.databases.url(service)
+        runtime = FACTORIES[service](self.settings(service), clock=self.clock, policies=self.policies)
+        await runtime.start()
+        self.runtimes[service] = runtime
+        return runtime
+
+    async def restart(self, service: str) -> None:
+        """Stop a service and start it again on the same database (a new port)."""
+        await self.runtimes.pop(service).stop()
+        await self.restart_client_after(await self.start_service(service))
+
+    async def restart_client_after(self, _runtime: Runtime) -> None:
+        """Point the client at the services' current ports."""
+        assert self.client is not None
+        await self.client.close()
+        self.client.__init__({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()})  # type: ignore[misc]
+
+    async def stop(self) -> None:
+        if self.client:
+            await self.client.close()
+        for runtime in reversed(list(self.runtimes.values())):
+            await runtime.stop(grace=0.5)
+        self.runtimes.clear()
+
+    async def settle_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every outbox is drained (events published)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        for runtime in self.runtimes.values():
+            assert runtime.relay is not None
+            while await runtime.relay.backlog():
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"{runtime.service} outbox not drained")
+                await asyncio.sleep(0.01)
+
+
+def metadata_of(credential: Credential) -> Any:
+    return credential.metadata()

@@ -1,0 +1,156 @@
+"""Pure domain rules of identity, cards, loss and settlement (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from stdnum.cn import ric
+
+from services.cards import domain as cards
+from services.common.citizen_id import make_citizen_id, mask_citizen_id, parse_citizen_id
+from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.identity import domain as identity
+from services.loss import domain as loss
+from services.settlement import domain as settlement
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+PEPPER = b"test-pepper"
+
+
+def test_citizen_id_checks_and_derives() -> None:
+    parsed = parse_citizen_id("11010519491231002X")
+    assert parsed.birth_date == date(1949, 12, 31) and parsed.gender == "female"
+    assert parse_citizen_id(make_citizen_id("370102", date(1990, 3, 7), 457)).gender == "male"
+    for bad, why in [("110105194912310021", "check character"), ("1101051949123", "18 characters"), ("11010519491331002" + ric.calc_check_digit("110105194913310020"), "birth date")]:
+        with pytest.raises(InvalidArgument) as error:
+            parse_citizen_id(bad)
+        assert error.value.reason == "INVALID_CITIZEN_ID" and why in error.value.message
+    assert mask_citizen_id("11010519491231002X") == "110105**********2X"
+
+
+def test_registration_rules() -> None:
+    person = identity.register_person("p1", "11010519491231002X", " 张三 ", "110000", identity.InsuredCategory.RESIDENT, None, "", NOW)
+    assert person.name == "张三" and person.status is identity.PersonStatus.UNEMPLOYED
+    with pytest.raises(InvalidArgument, match="employer"):
+        identity.register_person("p2", "11010519491231002X", "张三", "110000", identity.InsuredCategory.EMPLOYEE, None, "", NOW)
+    dead = identity.record_death(person, date(2026, 1, 1), NOW.date())
+    assert dead.status is identity.PersonStatus.DECEASED
+    with pytest.raises(FailedPrecondition):
+        identity.record_death(dead, date(2026, 1, 1), NOW.date())
+    with pytest.raises(InvalidArgument):
+        identity.record_death(person, date(2027, 1, 1), NOW.date())
+
+
+@pytest.mark.parametrize("pin,why", [
+    ("111111", "equal"), ("123456", "run"), ("987654", "run"), ("850614", "birth"), ("19850614"[:6], "birth"), ("140685", "birth"),
+])
+def test_weak_pins_are_refused(pin: str, why: str) -> None:
+    reason = cards.weak_pin_reason(pin, date(1985, 6, 14), "110105198506141234")
+    assert reason is not None and why in reason
+
+
+def test_pin_from_the_citizen_id_is_weak_and_a_good_pin_is_not() -> None:
+    assert cards.weak_pin_reason("506141", date(1985, 6, 14), "110105198506141234") is not None
+    assert cards.weak_pin_reason("802613", date(1985, 6, 14), "110105198506141234") is None
+
+
+def _card(**changes) -> cards.Card:  # noqa: ANN003
+    base = cards.Card(
+        card_no="C1", person_id="p", citizen_id="110105198506141234", name="张三", region_code="110000",
+        state=cards.CardState.ACTIVE, kind=cards.ApplicationKind.FIRST, channel="outlet", pickup_certificate_no="LK1",
+        fee_fen=0, ready_by=date(2026, 11, 26), applied_at=NOW, pin_hash=cards.hash_pin(PEPPER, "s", "123456"), pin_salt="s",
+    )
+    return replace(base, **changes)
+
+
+def test_wrong_pins_lock_the_card_on_the_nth_attempt_and_a_right_pin_resets() -> None:
+    card = _card()
+    for attempt in range(1, 6):
+        card, ok = cards.verify_pin(card, "000000", PEPPER, max_attempts=6)
+        assert not ok and card.state is cards.CardState.ACTIVE and card.wrong_pin_count == attempt
+    card, ok = cards.verify_pin(card, "123456", PEPPER, max_attempts=6)
+    assert ok and card.wrong_pin_count == 0
+    for _ in range(6):
+        card, ok = cards.verify_pin(card, "000000", PEPPER, max_attempts=6)
+    assert card.state is cards.CardState.LOCKED
+    with pytest.raises(FailedPrecondition, match="locked"):
+        cards.verify_pin(card, "123456", PEPPER, max_attempts=6)
+
+
+def test_card_lifecycle_guards() -> None:
+    card = _card(state=cards.CardState.READY)
+    with pytest.raises(PermissionDenied):
+        cards.hand_out(card, "LK-other", card.citizen_id)
+    with pytest.raises(PermissionDenied):
+        cards.hand_out(card, "LK1", "11010519491231002X")
+    handed = cards.hand_out(card, "LK1", card.citizen_id)
+    with pytest.raises(FailedPrecondition):
+        cards.activate(card, NOW)
+    assert cards.activate(handed, NOW).state is cards.CardState.ACTIVE
+    person = cards.PersonView("p", card.citizen_id, "张三", date(1985, 6, 14), "110000", False)
+    with pytest.raises(FailedPrecondition, match="already holds"):
+        cards.check_can_apply(person, [_card()], cards.ApplicationKind.FIRST)
+    cards.check_can_apply(person, [_card(state=cards.CardState.REPLACED)], cards.ApplicationKind.FIRST)
+
+
+def _view(**changes) -> loss.CardView:  # noqa: ANN003
+    base = loss.CardView("C1", "p", "110105198506141234", "张三", "370100", "active", True, "QLB")
+    return replace(base, **changes) if changes else base
+
+
+def test_loss_reports_temporary_formal_lift_expire() -> None:
+    none = loss.CardLoss("C1", loss.LossState.NONE)
+    temporary, changed = loss.report_temporary(none, "r1", NOW, timedelta(days=7))
+    assert changed and temporary.expires_at == NOW + timedelta(days=7)
+    again, changed = loss.report_temporary(temporary, "r2", NOW, timedelta(days=7))
+    assert not changed and again.report_id == "r1"
+    assert loss.expire(temporary, NOW + timedelta(days=6, hours=23)) is None
+    assert loss.expire(temporary, NOW + timedelta(days=7)).state is loss.LossState.NONE
+    assert loss.lift(temporary).state is loss.LossState.NONE
+    formal, changed = loss.report_formal(temporary, "r3")
+    assert changed and formal.state is loss.LossState.FORMAL
+    with pytest.raises(FailedPrecondition) as error:
+        loss.lift(formal)
+    assert error.value.reason == "LOSS_IS_FORMAL"
+    assert loss.expire(formal, NOW + timedelta(days=30)) is None
+    with pytest.raises(FailedPrecondition):
+        loss.lift(none)
+
+
+def test_loss_channel_rules() -> None:
+    with pytest.raises(FailedPrecondition) as error:
+        loss.check_pin_channel(_view(pin_enabled=False), "802613")
+    assert error.value.reason == "PIN_NOT_ENABLED"
+    with pytest.raises(InvalidArgument):
+        loss.check_identity(_view(), "", "")
+    with pytest.raises(PermissionDenied):
+        loss.check_identity(_view(), "110105198506141234", "李四")
+    loss.check_identity(_view(), "110105198506141234", "张三")
+    for state, reason in [("cancelled", "CARD_CANCELLED"), ("replaced", "CARD_REPLACED"), ("ready", "CARD_NOT_ISSUED")]:
+        with pytest.raises(FailedPrecondition) as error:
+            loss.check_reportable(_view(state=state))
+        assert error.value.reason == reason
+
+
+def test_settlement_refusal_reasons_most_final_first() -> None:
+    card = settlement.CardProjection("C1", "p", "110000", "active")
+    assert settlement.refusal_reason(card) is None
+    assert settlement.refusal_reason(replace(card, loss_state="temporary")) == "CARD_REPORTED_LOST"
+    assert settlement.refusal_reason(replace(card, card_state="replaced", loss_state="formal")) == "CARD_REPLACED"
+    assert settlement.refusal_reason(replace(card, card_state="cancelled")) == "CARD_CANCELLED"
+    assert settlement.refusal_reason(replace(card, card_state="locked")) == "PIN_LOCKED"
+    assert settlement.refusal_reason(replace(card, card_state="ready")) == "CARD_NOT_ACTIVE"
+
+
+def test_personal_account_never_goes_below_zero() -> None:
+    account = settlement.Account("p", "C1", "110000", "resident", 1000)
+    assert settlement.debit(account, 1000).balance_fen == 0
+    with pytest.raises(FailedPrecondition) as error:
+        settlement.debit(account, 1001)
+    assert error.value.reason == "INSUFFICIENT_BALANCE"
+    with pytest.raises(InvalidArgument):
+        settlement.credit(account, 0)
+    with pytest.raises(FailedPrecondition):
+        settlement.credit(replace(account, closed=True), 100)
