@@ -32,7 +32,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from services.common.observability import configure_logging
 
     configure_logging(os.environ.get("SSCARD_LOG_FORMAT", "json"))
-    asyncio.run(serve_forever(_create(args.service, Settings.from_env(args.service))))
+
+    async def run() -> None:
+        # gRPC aio objects must be created inside the loop that runs them.
+        await serve_forever(_create(args.service, Settings.from_env(args.service)))
+
+    asyncio.run(run())
     return 0
 
 
@@ -84,11 +89,22 @@ def cmd_up(args: argparse.Namespace) -> int:
         async def healthy() -> None:
             client = MeshClient(targets)
             try:
-                await client.wait_healthy(timeout=60)
+                waiting = asyncio.create_task(client.wait_healthy(timeout=60))
+                while not waiting.done():
+                    dead = [s for s, c in children.items() if c.poll() is not None]
+                    if dead:
+                        waiting.cancel()
+                        raise RuntimeError(f"{dead[0]} exited during start-up; see {logs / (dead[0] + '.log')}")
+                    await asyncio.sleep(0.1)
+                await waiting
             finally:
                 await client.close()
 
-        asyncio.run(healthy())
+        try:
+            asyncio.run(healthy())
+        except (RuntimeError, TimeoutError) as failure:
+            print(f"sscard up failed: {failure}", file=sys.stderr)
+            return 1
         print("sscard is up (Ctrl-C stops everything)")
         print(f"  nats-server  {nats.url}  (JetStream store {data_dir / 'jetstream'})")
         for service in SERVICES:

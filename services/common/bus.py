@@ -70,6 +70,8 @@ class OutboxRelay:
 
     async def run(self) -> None:
         while True:
+            # Clear before reading: a commit racing with this pass sets it again.
+            self.wake.clear()
             try:
                 sent = await self.publish_pending()
             except asyncio.CancelledError:
@@ -79,7 +81,6 @@ class OutboxRelay:
                 sent = 0
                 await asyncio.sleep(0.5)
             if sent < self.batch:
-                self.wake.clear()
                 try:
                     await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)
                 except asyncio.TimeoutError:
