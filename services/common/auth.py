@@ -75,3 +75,27 @@ def authenticate(metadata: Mapping[str, str], institutions: Mapping[str, Institu
     if expires_unix < now_unix:
         raise Unauthenticated("CREDENTIAL_EXPIRED", "token has expired")
     return institution
+
+
+ECARD_PREFIX = "ecard"
+
+
+def issue_ecard_token(card_no: str, expires_unix: int, secret: bytes) -> str:
+    """The electronic social security card (电子社保卡) QR payload: short-lived, signed by cards."""
+    body = f"{ECARD_PREFIX}.{card_no}.{expires_unix}"
+    return f"{body}.{hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()}"
+
+
+def verify_ecard_token(token: str, secret: bytes, now_unix: int) -> str:
+    """The card number a valid e-card token stands for; UNAUTHENTICATED otherwise."""
+    try:
+        prefix, card_no, expires, signature = token.split(".")
+        expires_unix = int(expires)
+    except ValueError:
+        raise Unauthenticated("ECARD_TOKEN_MALFORMED", "not an electronic card token") from None
+    body = f"{prefix}.{card_no}.{expires}"
+    if prefix != ECARD_PREFIX or not hmac.compare_digest(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest(), signature):
+        raise Unauthenticated("ECARD_TOKEN_INVALID", "electronic card token signature does not match")
+    if expires_unix < now_unix:
+        raise Unauthenticated("ECARD_TOKEN_EXPIRED", "electronic card token has expired; refresh the QR code")
+    return card_no

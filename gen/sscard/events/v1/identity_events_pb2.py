@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&sscard/events/v1/identity_events.proto\x12\x10sscard.events.v1\"\xae\x01\n\rPersonChanged\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12\x13\n\x0bregion_code\x18\x05 \x01(\t\x12\x18\n\x10insured_category\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x15\n\rdate_of_death\x18\x08 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&sscard/events/v1/identity_events.proto\x12\x10sscard.events.v1\"\x9b\x02\n\rPersonChanged\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12\x13\n\x0bregion_code\x18\x05 \x01(\t\x12\x18\n\x10insured_category\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x15\n\rdate_of_death\x18\x08 \x01(\t\x12\x18\n\x10\x65mployer_unit_id\x18\t \x01(\t\x12\x1b\n\x13previous_citizen_id\x18\n \x01(\t\x12\x1c\n\x14previous_region_code\x18\x0b \x01(\t\x12\x16\n\x0etransfer_scope\x18\x0c \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sscard.events.v1.identity_e
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PERSONCHANGED']._serialized_start=61
-  _globals['_PERSONCHANGED']._serialized_end=235
+  _globals['_PERSONCHANGED']._serialized_end=344
 # @@protoc_insertion_point(module_scope)
