@@ -26,6 +26,10 @@ test: $(STAMP)
 test-pg: $(STAMP)
 	SSCARD_TEST_PG_URL=$${SSCARD_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -q
 
+# Benchmarks (bench/): ratios against a bare gRPC echo baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 

@@ -146,6 +146,12 @@ def cmd_loss_latency(args: argparse.Namespace) -> int:
     return asyncio.run(print_loss_latency(Settings.from_env("settlement")))
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.__main__ import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sscard", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("service", choices=[*SERVICES, "all"])
     migrate.set_defaults(func=cmd_migrate)
     sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
+    bench = sub.add_parser("bench", help="run the benchmarks (see bench/README.md)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 
