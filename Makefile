@@ -26,6 +26,10 @@ test: $(STAMP)
 test-pg: $(STAMP)
 	SSCARD_TEST_PG_URL=$${SSCARD_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -q
 
+# The full fault-injection and property suite (a fast subset runs in `make test`).
+reliability: $(STAMP)
+	SSCARD_RELIABILITY=full $(BIN)/python -m pytest -q -s tests/reliability
+
 # Benchmarks (bench/): ratios against a bare gRPC echo baseline measured in the same run.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
