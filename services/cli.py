@@ -5,6 +5,10 @@
   sscard serve SERVICE      run one service (what a container runs)
   sscard migrate SERVICE|all
   sscard loss-latency       loss report -> refusal latency, as settlement measured it
+  sscard status             health, version, outbox backlog, consumer lag
+  sscard outbox SERVICE     outbox rows stuck unpublished
+  sscard dead-letters SERVICE / sscard replay SERVICE EVENT_ID...
+  sscard card-story CARD_NO a card's story across identity, cards, loss and settlement
 """
 
 from __future__ import annotations
@@ -146,6 +150,42 @@ def cmd_loss_latency(args: argparse.Namespace) -> int:
     return asyncio.run(print_loss_latency(Settings.from_env("settlement")))
 
 
+def _all_settings() -> dict[str, Settings]:
+    return {s: Settings.from_env(s) for s in SERVICES}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from services.ops import status
+
+    return asyncio.run(status(_all_settings()))
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from services.ops import stuck_outbox
+
+    return asyncio.run(stuck_outbox(args.service, Settings.from_env(args.service), args.older_than))
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from services.ops import dead_letters
+
+    return asyncio.run(dead_letters(args.service, Settings.from_env(args.service)))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from services.ops import replay
+
+    return asyncio.run(replay(args.service, Settings.from_env(args.service), args.event_ids))
+
+
+def cmd_card_story(args: argparse.Namespace) -> int:
+    from services.client import Credential
+    from services.ops import card_story
+
+    credential = Credential(os.environ.get("SSCARD_OPS_INSTITUTION", "FUND999900"), os.environ.get("SSCARD_OPS_SECRET", "demo-fund-secret"))
+    return asyncio.run(card_story(args.card_no, _all_settings(), credential))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.__main__ import main as bench_main
 
@@ -164,6 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("service", choices=[*SERVICES, "all"])
     migrate.set_defaults(func=cmd_migrate)
     sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
+    sub.add_parser("status", help="health, version, outbox backlog and consumer lag of every service").set_defaults(func=cmd_status)
+    outbox = sub.add_parser("outbox", help="list outbox rows not published in time")
+    outbox.add_argument("service", choices=SERVICES)
+    outbox.add_argument("--older-than", type=float, default=5.0, help="seconds (default 5)")
+    outbox.set_defaults(func=cmd_outbox)
+    dead = sub.add_parser("dead-letters", help="list events a consumer gave up on")
+    dead.add_argument("service", choices=SERVICES)
+    dead.set_defaults(func=cmd_dead_letters)
+    replay = sub.add_parser("replay", help="apply dead-lettered events again (exactly once)")
+    replay.add_argument("service", choices=SERVICES)
+    replay.add_argument("event_ids", nargs="+")
+    replay.set_defaults(func=cmd_replay)
+    story = sub.add_parser("card-story", help="a card's full story across the four services")
+    story.add_argument("card_no")
+    story.set_defaults(func=cmd_card_story)
     bench = sub.add_parser("bench", help="run the benchmarks (see bench/README.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)

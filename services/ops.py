@@ -1,17 +1,190 @@
-"""Operator commands that read a service's own database (run beside the service)."""
+"""Operator commands: status of the mesh, stuck outbox rows, dead letters, replay,
+and a card's whole story across the four services for support staff.
+
+Commands that read a service's database run beside the service (same
+SSCARD_<SERVICE>_DB_URL); the others talk gRPC and scrape /metrics.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import statistics
+import sys
+import time
+import urllib.request
+from importlib import import_module, metadata
+from typing import Any
 
-from services.common.config import Settings
+import grpc
+import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.client import Credential, MeshClient
+from services.common.clock import SystemClock, from_micros
+from services.common.config import SERVICES, Settings
 from services.common.db import Database
-from services.common.clock import SystemClock
-from services.settlement import store
+from services.common.server import error_reason
+
+
+def _version() -> str:
+    try:
+        return metadata.version("sscard")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def _scrape(port: int) -> dict[str, float]:
+    """Sum of the gauges we report, from a service's /metrics."""
+    wanted = {"sscard_outbox_backlog": 0.0, "sscard_consumer_lag": 0.0}
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name in wanted:
+            wanted[family.name] = sum(sample.value for sample in family.samples)
+    return wanted
+
+
+async def status(settings: dict[str, Settings]) -> int:
+    """Health, version, outbox backlog and consumer lag of every service."""
+    client = MeshClient({s: settings[s].grpc_addr for s in SERVICES})
+    worst = 0
+    print(f"sscard {_version()}")
+    print(f"{'service':<11} {'address':<22} {'health':<12} {'outbox backlog':>15} {'consumer lag':>13}")
+    try:
+        for service in SERVICES:
+            try:
+                health = await client.health(service, timeout=2)
+            except grpc.aio.AioRpcError as error:
+                health = error.code().name
+            try:
+                gauges = await asyncio.to_thread(_scrape, settings[service].metrics_port)
+                backlog, lag = f"{gauges['sscard_outbox_backlog']:.0f}", f"{gauges['sscard_consumer_lag']:.0f}"
+            except OSError:
+                backlog = lag = "-"
+            worst = max(worst, 0 if health == "SERVING" else 1)
+            print(f"{service:<11} {settings[service].grpc_addr:<22} {health:<12} {backlog:>15} {lag:>13}")
+    finally:
+        await client.close()
+    return worst
+
+
+def _database(service: str, settings: Settings) -> Database:
+    store = import_module(f"services.{service}.store")
+    return Database(settings.db_url, store.metadata, store.MIGRATIONS, service, SystemClock())
+
+
+async def stuck_outbox(service: str, settings: Settings, older_than_s: float) -> int:
+    """Outbox rows committed but not published for longer than `older_than_s`."""
+    db = _database(service, settings)
+    outbox = db.table("outbox")
+    cutoff = (time.time_ns() // 1000) - int(older_than_s * 1_000_000)
+    try:
+        rows = await db.read(lambda c: _all(c, sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.created_wall_us)
+                                             .where(outbox.c.published_us.is_(None), outbox.c.created_wall_us < cutoff).order_by(outbox.c.id)))
+    finally:
+        await db.close()
+    print(f"{len(rows)} outbox row(s) of {service} unpublished for more than {older_than_s:g}s")
+    for row in rows:
+        print(f"  #{row.id} {row.event_id} {row.subject} committed {from_micros(row.created_wall_us):%Y-%m-%d %H:%M:%S} UTC")
+    return 1 if rows else 0
+
+
+async def dead_letters(service: str, settings: Settings) -> int:
+    db = _database(service, settings)
+    table = db.table("dead_letters")
+    try:
+        rows = await db.read(lambda c: _all(c, sa.select(table).order_by(table.c.at_us)))
+    finally:
+        await db.close()
+    print(f"{len(rows)} dead letter(s) in {service}")
+    for row in rows:
+        state = "replayed" if row.replayed_us else "parked"
+        print(f"  {row.event_id} {row.subject} consumer={row.consumer} stream={row.stream}#{row.stream_seq} {state}: {row.error}")
+    return 0
+
+
+async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
+    """Apply dead-lettered events again, with the service's own handlers, exactly once."""
+    runtime = import_module(f"services.{service}.main").create(settings)
+    from services.common import bus
+
+    nc = await bus.connect(settings.nats_url, name=f"sscard-ops-{service}")
+    js = nc.jetstream()
+    consumers = [bus.EventConsumer(runtime.db, js, durable, stream, subs) for stream, subs, durable in runtime._subscriptions]
+    failures = 0
+    try:
+        for done, event_id in enumerate(event_ids, 1):
+            for consumer in consumers:
+                try:
+                    applied = await consumer.replay(event_id)
+                except LookupError:
+                    continue
+                print(f"[{done}/{len(event_ids)}] {event_id} via {consumer.name}: {'applied' if applied else 'already applied (no effect)'}")
+                break
+            else:
+                failures += 1
+                print(f"[{done}/{len(event_ids)}] {event_id}: no such dead letter in {service}", file=sys.stderr)
+    finally:
+        await nc.close()
+        await runtime.db.close()
+    return 1 if failures else 0
+
+
+async def card_story(card_no: str, settings: dict[str, Settings], credential: Credential) -> int:
+    """Everything the four services know about one card, for a support call."""
+    from sscard.cards.v1 import cards_pb2
+    from sscard.identity.v1 import identity_pb2
+    from sscard.loss.v1 import loss_pb2
+    from sscard.settlement.v1 import settlement_pb2
+
+    client = MeshClient({s: settings[s].grpc_addr for s in SERVICES})
+    md = credential.metadata()
+
+    async def ask(label: str, call: Any) -> Any:
+        try:
+            return await call
+        except grpc.aio.AioRpcError as error:
+            print(f"{label}: {error.code().name} {error_reason(error) or ''} {error.details()}")
+            return None
+
+    try:
+        card = await ask("cards", client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card_no)))
+        if card is None:
+            return 1
+        c = card.card
+        print(f"card {c.card_no}: {cards_pb2.CardState.Name(c.state)} ({cards_pb2.ApplicationKind.Name(c.kind)}), "
+              f"region {c.region_code}, ready by {c.ready_by}, fee {c.fee_fen} fen, PIN {'enabled' if c.pin_enabled else 'initial'}")
+        if c.replaces_card_no or c.replaced_by_card_no:
+            print(f"  replaces {c.replaces_card_no or '-'}; replaced by {c.replaced_by_card_no or '-'}")
+        person = await ask("identity", client.identity.GetPerson(identity_pb2.GetPersonRequest(person_id=c.person_id)))
+        if person:
+            p = person.person
+            print(f"holder {p.person_id}: {identity_pb2.PersonStatus.Name(p.status)}, {identity_pb2.InsuredCategory.Name(p.insured_category)}, "
+                  f"born {p.birth_date}, region {p.region_code}")
+        loss = await ask("loss", client.loss.GetLossState(loss_pb2.GetLossStateRequest(card_no=card_no)))
+        if loss:
+            print(f"loss: {loss_pb2.LossState.Name(loss.state)}")
+            for h in loss.history:
+                print(f"  {h.at.ToDatetime():%Y-%m-%d %H:%M} {h.what} {loss_pb2.LossChannel.Name(h.channel)} {h.detail}")
+        check = await ask("settlement", client.settlement.CheckCard(settlement_pb2.CheckCardRequest(card_no=card_no), metadata=md))
+        if check:
+            print(f"settlement: {settlement_pb2.CardUsability.Name(check.usability)} {check.refusal_reason}")
+        account = await ask("account", client.settlement.GetAccount(settlement_pb2.GetAccountRequest(card_no=card_no), metadata=md))
+        if account:
+            print(f"personal account of {account.person_id} on {account.card_no}: balance {account.balance_fen} fen")
+            entries = await client.settlement.ListAccountEntries(settlement_pb2.ListAccountEntriesRequest(card_no=card_no, page_size=20), metadata=md)
+            for e in entries.entries:
+                print(f"  {e.at.ToDatetime():%Y-%m-%d %H:%M} {settlement_pb2.EntryKind.Name(e.kind):<22} {e.amount_fen:>10} -> {e.balance_after_fen:>10} {e.reference}")
+    finally:
+        await client.close()
+    return 0
 
 
 async def print_loss_latency(settings: Settings) -> int:
-    db = Database(settings.db_url, store.metadata, store.MIGRATIONS, "settlement", SystemClock())
+    from services.settlement import store
+
+    db = _database("settlement", settings)
     try:
         rows = await db.read(store.halts)
     finally:
@@ -24,5 +197,9 @@ async def print_loss_latency(settings: Settings) -> int:
     for row, ms in zip(rows, latencies):
         print(f"{row.report_id:<30} {row.card_no:<12} {ms:>22.1f}")
     ordered = sorted(latencies)
-    print(f"n={len(ordered)} p50={statistics.median(ordered):.1f} ms p99={ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms max={ordered[-1]:.1f} ms")
+    print(f"n={len(ordered)} p50={statistics.median(ordered):.1f} ms p99={ordered[max(math.ceil(0.99 * len(ordered)) - 1, 0)]:.1f} ms max={ordered[-1]:.1f} ms")
     return 0
+
+
+async def _all(conn: Any, stmt: Any) -> list[Any]:
+    return list((await conn.execute(stmt)).all())

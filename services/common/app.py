@@ -77,15 +77,18 @@ class Runtime:
         log.info("%s serving on port %s", self.service, self.port)
         return self.port
 
+    async def sample_gauges(self) -> None:
+        """Outbox backlog and consumer lag, for /metrics and `sscard status`."""
+        assert self.relay is not None
+        observability.OUTBOX_BACKLOG.labels(self.service).set(await self.relay.backlog())
+        for consumer in self.consumers:
+            info = await self.js.consumer_info(consumer.stream, consumer.name)
+            observability.CONSUMER_LAG.labels(self.service, consumer.name).set(info.num_pending + info.num_ack_pending)
+
     async def _gauges(self, interval_s: float = 5.0) -> None:
-        """Outbox backlog and consumer lag, sampled for /metrics and `sscard status`."""
         while True:
             try:
-                assert self.relay is not None
-                observability.OUTBOX_BACKLOG.labels(self.service).set(await self.relay.backlog())
-                for consumer in self.consumers:
-                    info = await self.js.consumer_info(consumer.stream, consumer.name)
-                    observability.CONSUMER_LAG.labels(self.service, consumer.name).set(info.num_pending + info.num_ack_pending)
+                await self.sample_gauges()
             except asyncio.CancelledError:
                 raise
             except Exception:

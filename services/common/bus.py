@@ -27,6 +27,7 @@ from services.common.db import Database, UnitOfWork
 from sscard.events.v1 import envelope_pb2
 
 log = logging.getLogger("sscard.bus")
+event_log = logging.getLogger("sscard.event")
 
 STREAMS = {name: f"sscard.{name}.>" for name in ("identity", "cards", "loss", "settlement")}
 DUPLICATE_WINDOW_S = 600.0
@@ -118,6 +119,10 @@ class OutboxRelay:
 
 async def _fetch_rows(conn: Any, stmt: Any) -> list[Any]:
     return list((await conn.execute(stmt)).all())
+
+
+async def _first(conn: Any, stmt: Any) -> Any:
+    return (await conn.execute(stmt)).first()
 
 
 async def _scalar(conn: Any, stmt: Any) -> Any:
@@ -229,19 +234,58 @@ class EventConsumer:
             applied = await self.db.transact(lambda uow: self.apply(uow, envelope, payload, subscription))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("consumer %s: handling %s failed; will be redelivered", self.name, envelope.event_id)
+        except Exception as failure:
             observability.EVENTS_HANDLED.labels(self.db.producer, self.name, "failed").inc()
-            await msg.nak(delay=1.0)
+            if msg.metadata.num_delivered >= self.max_deliver:
+                # Park it for the operator (`sscard dead-letters`, `sscard replay`) and move on.
+                log.error("consumer %s: %s failed %d times; dead-lettered", self.name, envelope.event_id, self.max_deliver)
+                await self.db.transact(lambda uow: self._dead_letter(uow, envelope, msg, repr(failure)))
+                await msg.term()
+                return
+            log.exception("consumer %s: handling %s failed; will be redelivered", self.name, envelope.event_id)
+            await msg.nak(delay=min(0.5 * msg.metadata.num_delivered, 10.0))
             return
         await msg.ack()
-        observability.EVENTS_HANDLED.labels(self.db.producer, self.name, "applied" if applied else "skipped").inc()
+        result = "applied" if applied else "skipped"
+        observability.EVENTS_HANDLED.labels(self.db.producer, self.name, result).inc()
+        event_log.info(
+            "event %s %s", envelope.event_type, result,
+            extra={"service": self.db.producer, "event_id": envelope.event_id, "subject": msg.subject, "code": result},
+        )
         if applied:
             self.handled += 1
             for callback in self.on_applied:
                 callback(envelope)
         else:
             self.skipped += 1
+
+    async def _dead_letter(self, uow: UnitOfWork, envelope: envelope_pb2.Envelope, msg: Any, error: str) -> None:
+        table = self.db.table("dead_letters")
+        exists = (await uow.execute(sa.select(table.c.event_id).where(table.c.consumer == self.name, table.c.event_id == envelope.event_id))).first()
+        if exists is None:
+            await uow.execute(table.insert().values(
+                consumer=self.name, event_id=envelope.event_id, stream=self.stream, stream_seq=msg.metadata.sequence.stream,
+                subject=msg.subject, error=error[:400], at_us=uow.now_us, replayed_us=None,
+            ))
+
+    async def replay(self, event_id: str) -> bool:
+        """Apply a dead-lettered event again (after the cause was fixed); True if it took effect."""
+        table = self.db.table("dead_letters")
+        row = await self.db.read(lambda c: _first(c, sa.select(table).where(table.c.consumer == self.name, table.c.event_id == event_id)))
+        if row is None:
+            raise LookupError(f"{self.name} has no dead letter {event_id}")
+        raw = await self.js.get_msg(row.stream, row.stream_seq)
+        envelope = envelope_pb2.Envelope.FromString(raw.data)
+        subscription = self.subscriptions[raw.subject]
+        payload = subscription.payload_type()
+        envelope.payload.Unpack(payload)
+
+        async def work(uow: UnitOfWork) -> bool:
+            applied = await self.apply(uow, envelope, payload, subscription)
+            await uow.execute(table.update().where(table.c.consumer == self.name, table.c.event_id == event_id).values(replayed_us=uow.now_us))
+            return applied
+
+        return await self.db.transact(work)
 
     async def apply(
         self, uow: UnitOfWork, envelope: envelope_pb2.Envelope, payload: Any, subscription: Subscription

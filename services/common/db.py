@@ -65,6 +65,17 @@ def common_tables(metadata: sa.MetaData) -> None:
         sa.Column("last_sequence", sa.BigInteger, nullable=False),
     )
     sa.Table(
+        "dead_letters", metadata,
+        sa.Column("consumer", sa.String(60), primary_key=True),
+        sa.Column("event_id", sa.String(40), primary_key=True),
+        sa.Column("stream", sa.String(20), nullable=False),
+        sa.Column("stream_seq", sa.BigInteger, nullable=False),
+        sa.Column("subject", sa.String(120), nullable=False),
+        sa.Column("error", sa.String(400), nullable=False),
+        sa.Column("at_us", sa.BigInteger, nullable=False),
+        sa.Column("replayed_us", sa.BigInteger, nullable=True),
+    )
+    sa.Table(
         "audit_log", metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("at_us", sa.BigInteger, nullable=False),
@@ -96,6 +107,11 @@ class Migration:
 def create_all(metadata: sa.MetaData) -> Callable[[sa.Connection], None]:
     """Migration step 1 of every service: create the tables as first declared."""
     return lambda conn: metadata.create_all(conn)
+
+
+def common_migrations(metadata: sa.MetaData) -> list[Migration]:
+    """Steps for the shared tables added after the first release (versions 1000+)."""
+    return [Migration(1001, "dead letters", lambda conn: metadata.tables["dead_letters"].create(conn, checkfirst=True))]
 
 
 _MIGRATIONS = sa.Table(
@@ -269,7 +285,7 @@ class Database:
         async with self.engine.begin() as conn:
             await conn.run_sync(lambda c: _MIGRATIONS.create(c, checkfirst=True))
             done = set((await conn.execute(sa.select(_MIGRATIONS.c.version))).scalars())
-            for step in self.migrations:
+            for step in [*self.migrations, *common_migrations(self.metadata)]:
                 if step.version in done:
                     continue
                 await conn.run_sync(step.apply)

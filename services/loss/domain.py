@@ -51,7 +51,7 @@ class CardView:
 
 @dataclass(frozen=True)
 class CardLoss:
-    """A card's current loss state."""
+    """A card's current loss state; report_id is the latest report, kept after a lift or lapse."""
 
     card_no: str
     state: LossState
@@ -115,7 +115,7 @@ def lift(current: CardLoss) -> CardLoss:
         raise FailedPrecondition("REISSUE_APPLIED", "a replacement card has been applied for")
     if current.state is LossState.NONE:
         raise FailedPrecondition("NOT_REPORTED_LOST", "the card is not reported lost")
-    return CardLoss(current.card_no, LossState.NONE)
+    return CardLoss(current.card_no, LossState.NONE, current.report_id)
 
 
 def expire(current: CardLoss, now: datetime) -> CardLoss | None:
@@ -151,8 +151,8 @@ def claim_refund(
     institution_code: str, receipt_no: str, expense_date: date, amount_fen: int, today: date,
 ) -> RefundClaim:
     """Refunded once per loss, after review: the expense must fall within the loss period."""
-    if not current.report_id:
-        raise FailedPrecondition("NOT_REPORTED_LOST", "the card was never reported lost")
+    if current.state is not LossState.FORMAL:
+        raise FailedPrecondition("NO_FORMAL_LOSS", "a loss-period refund needs a formal loss report and the replacement")
     if existing is not None and existing.status is not RefundStatus.REJECTED:
         raise FailedPrecondition("REFUND_ALREADY_CLAIMED", f"claim {existing.claim_id} already covers this loss", claim_id=existing.claim_id)
     if amount_fen <= 0 or amount_fen > 10**10:

@@ -17,6 +17,7 @@ async def settlement_refused(uow: UnitOfWork, envelope: envelope_pb2.Envelope, e
     """Fraud signal: someone tried to settle on a card under loss; record it against the report."""
     loss = await store.get_loss(uow.conn, event.card_no)
     if event.reason != "CARD_REPORTED_LOST" or not loss.report_id:
+        # Only attempts refused because of a loss report are fraud signals.
         return
     await store.add_history(
         uow.conn, event.card_no, loss.report_id, "settlement_attempt", envelope.occurred_at.ToDatetime(timezone.utc),
