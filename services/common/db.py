@@ -149,6 +149,14 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+async def upsert(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Update the row with `key`, or insert it: portable across SQLite and PostgreSQL."""
+    where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+    result = await conn.execute(table.update().where(where).values(**values))
+    if result.rowcount == 0:
+        await conn.execute(table.insert().values(**key, **values))
+
+
 def fingerprint(request: message.Message, skip: str = "request_id") -> str:
     """Hash of a request without its idempotency key, to detect a reused key."""
     clone = type(request)()

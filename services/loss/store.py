@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.common.clock import from_micros, to_micros
-from services.common.db import Migration, common_tables, create_all
+from services.common.db import Migration, common_tables, create_all, upsert
 from services.loss.domain import CardLoss, CardView, LossState, RefundClaim, RefundStatus
 
 metadata = sa.MetaData()
@@ -80,10 +80,7 @@ async def get_card(conn: Any, card_no: str) -> CardView | None:
 
 
 async def upsert_card(conn: Any, card: CardView) -> None:
-    values = {k: v for k, v in card.__dict__.items() if k != "card_no"}
-    result = await conn.execute(card_views.update().where(card_views.c.card_no == card.card_no).values(**values))
-    if result.rowcount == 0:
-        await conn.execute(card_views.insert().values(card_no=card.card_no, **values))
+    await upsert(conn, card_views, {"card_no": card.card_no}, {k: v for k, v in card.__dict__.items() if k != "card_no"})
 
 
 def _to_loss(row: Any) -> CardLoss:
@@ -102,15 +99,12 @@ async def get_loss(conn: Any, card_no: str) -> CardLoss:
 
 
 async def save_loss(conn: Any, loss: CardLoss) -> None:
-    values = dict(
+    await upsert(conn, card_losses, {"card_no": loss.card_no}, dict(
         state=loss.state.value,
         report_id=loss.report_id,
         expires_us=to_micros(loss.expires_at) if loss.expires_at else None,
         reissue_applied=loss.reissue_applied,
-    )
-    result = await conn.execute(card_losses.update().where(card_losses.c.card_no == loss.card_no).values(**values))
-    if result.rowcount == 0:
-        await conn.execute(card_losses.insert().values(card_no=loss.card_no, **values))
+    ))
 
 
 async def due_expiries(conn: Any, now: datetime, limit: int = 500) -> list[CardLoss]:
@@ -155,13 +149,10 @@ async def get_claim(conn: Any, claim_id: str) -> RefundClaim | None:
 
 
 async def save_claim(conn: Any, claim: RefundClaim) -> None:
-    values = dict(
+    await upsert(conn, refund_claims, {"claim_id": claim.claim_id}, dict(
         card_no=claim.card_no, report_id=claim.report_id, institution_code=claim.institution_code, receipt_no=claim.receipt_no,
         expense_date=claim.expense_date.isoformat(), amount_fen=claim.amount_fen, status=claim.status.value, review_note=claim.review_note,
-    )
-    result = await conn.execute(refund_claims.update().where(refund_claims.c.claim_id == claim.claim_id).values(**values))
-    if result.rowcount == 0:
-        await conn.execute(refund_claims.insert().values(claim_id=claim.claim_id, **values))
+    ))
 
 
 async def report_date(conn: Any, report_id: str) -> date | None:
