@@ -175,3 +175,22 @@ async def test_cards_of_the_dead_cannot_be_reported_lost(mesh: Mesh) -> None:
     entries = mesh.runtimes["settlement"].db.table("account_entries")
     rows = await mesh.runtimes["settlement"].db.read(lambda c: c.execute(sa.select(entries.c.kind, entries.c.amount_fen)))
     assert sorted(tuple(r) for r in rows) == [("allocation", 10000), ("payout", -10000)]
+
+
+async def test_expiry_schedule_survives_a_restart_and_fires_once(mesh: Mesh) -> None:
+    client = await mesh.start()
+    _, card_no, citizen_id = await holder(mesh, serial=51)
+    await client.loss.ReportTemporaryLoss(temporary(card_no, "t1", citizen_id=citizen_id, name=NAME))
+    await mesh.restart("loss")
+    client = mesh.client
+    mesh.clock.advance(timedelta(days=8))  # a jump well past the 7-day validity
+    await eventually(lambda: check(client, card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+    await mesh.restart("loss")
+    mesh.clock.advance(timedelta(days=1))
+    await mesh.settle_idle()
+    state = await mesh.client.loss.GetLossState(loss_pb2.GetLossStateRequest(card_no=card_no))
+    assert [h.what for h in state.history] == ["reported_temporary", "expired"]
+    outbox = mesh.runtimes["loss"].db.table("outbox")
+    expired = await mesh.runtimes["loss"].db.read(
+        lambda c: c.execute(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.subject == "sscard.loss.card.expired")))
+    assert expired.scalar() == 1

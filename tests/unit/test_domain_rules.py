@@ -154,3 +154,14 @@ def test_personal_account_never_goes_below_zero() -> None:
         settlement.credit(account, 0)
     with pytest.raises(FailedPrecondition):
         settlement.credit(replace(account, closed=True), 100)
+
+
+def test_temporary_loss_validity_is_regional_policy() -> None:
+    from services.common.policy import RegionPolicies
+
+    policies = RegionPolicies.load(__import__("services.common.config", fromlist=["REPO_ROOT"]).REPO_ROOT / "regions")
+    assert policies.get("370100").temporary_loss_validity == timedelta(days=7)  # Jinan
+    none = loss.CardLoss("C1", loss.LossState.NONE)
+    one_day, _ = loss.report_temporary(none, "r1", NOW, timedelta(hours=24))  # the 24-hour city
+    assert loss.expire(one_day, NOW + timedelta(hours=23, minutes=59)) is None
+    assert loss.expire(one_day, NOW + timedelta(hours=24)) is not None
