@@ -48,6 +48,7 @@ class Runtime:
         self._subscriptions: list[tuple[str, list[bus.Subscription], str]] = []
         self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.port = 0
 
     def subscribe(self, stream: str, subscriptions: list[bus.Subscription], durable: str = "") -> None:
@@ -115,6 +116,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        for closer in self.on_stop:
+            with contextlib.suppress(Exception):
+                await closer()
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.drain()

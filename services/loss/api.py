@@ -38,16 +38,27 @@ class LossCore:
         self.rt = runtime
         self.db = runtime.db
         self._cards_channel: grpc.aio.Channel | None = None
+        runtime.on_stop.append(self.close)
+
+    async def close(self) -> None:
+        if self._cards_channel is not None:
+            await self._cards_channel.close()
+            self._cards_channel = None
 
     def cards(self) -> cards_pb2_grpc.CardServiceStub:
         if self._cards_channel is None:
             self._cards_channel = grpc.aio.insecure_channel(self.rt.settings.peers["cards"])
         return cards_pb2_grpc.CardServiceStub(self._cards_channel)
 
-    async def verify_pin(self, card_no: str, pin: str) -> None:
-        """Self-service channels: the cards service checks (and counts) the PIN."""
+    async def verify_pin(self, card_no: str, pin: str, context: grpc.aio.ServicerContext) -> None:
+        """Self-service channels: the cards service checks (and counts) the PIN.
+
+        The caller's deadline carries over: we never wait on cards longer than our own caller waits on us.
+        """
+        remaining = context.time_remaining()
+        timeout = min(5.0, remaining) if remaining is not None else 5.0
         try:
-            await self.cards().VerifyPin(cards_pb2.VerifyPinRequest(card_no=card_no, pin=pin), timeout=5)
+            await self.cards().VerifyPin(cards_pb2.VerifyPinRequest(card_no=card_no, pin=pin), timeout=timeout)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from None
 
@@ -134,7 +145,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
         if domain.requires_pin(channel):
             domain.check_pin_channel(card, request.pin)
-            await self.core.verify_pin(card.card_no, request.pin)
+            await self.core.verify_pin(card.card_no, request.pin, context)
         else:
             domain.check_identity(card, request.citizen_id, request.name)
 
