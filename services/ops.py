@@ -111,7 +111,7 @@ async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
 
     nc = await bus.connect(settings.nats_url, name=f"sscard-ops-{service}")
     js = nc.jetstream()
-    consumers = [bus.EventConsumer(runtime.db, js, durable, stream, subs) for stream, subs, durable in runtime._subscriptions]
+    consumers = [bus.EventConsumer(runtime.db, js, durable, stream, subs) for stream, subs, durable in runtime.subscriptions]
     failures = 0
     try:
         for done, event_id in enumerate(event_ids, 1):

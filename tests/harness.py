@@ -76,6 +76,7 @@ class Mesh:
     urls: dict[str, str] = field(default_factory=dict)
     client: MeshClient | None = None
     metrics_ports: dict[str, int] = field(default_factory=dict)
+    overrides: dict[str, object] = field(default_factory=dict)
 
     def settings(self, service: str) -> Settings:
         peers = {name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()}
@@ -88,6 +89,7 @@ class Mesh:
             scheduler_interval_s=0.2,
             metrics_port=self.metrics_ports.get(service, 0),
             peers=peers,
+            **self.overrides,  # type: ignore[arg-type]
         )
 
     async def start(self, services: tuple[str, ...] = SERVICES) -> MeshClient:

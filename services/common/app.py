@@ -45,7 +45,7 @@ class Runtime:
         self.js: Any = None
         self.relay: bus.OutboxRelay | None = None
         self.consumers: list[bus.EventConsumer] = []
-        self._subscriptions: list[tuple[str, list[bus.Subscription], str]] = []
+        self.subscriptions: list[tuple[str, list[bus.Subscription], str]] = []
         self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -53,7 +53,7 @@ class Runtime:
 
     def subscribe(self, stream: str, subscriptions: list[bus.Subscription], durable: str = "") -> None:
         """Consume events of a stream (durable name `<service>-<stream>` unless given)."""
-        self._subscriptions.append((stream, subscriptions, durable or f"{self.service}-{stream.lower()}"))
+        self.subscriptions.append((stream, subscriptions, durable or f"{self.service}-{stream.lower()}"))
 
     def background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """A long-running coroutine (schedulers) started after the server."""
@@ -66,8 +66,8 @@ class Runtime:
         await bus.ensure_streams(self.js)
         self.relay = bus.OutboxRelay(self.db, self.js)
         self._spawn("relay", self.relay.run)
-        for stream, subscriptions, durable in self._subscriptions:
-            consumer = bus.EventConsumer(self.db, self.js, durable, stream, subscriptions)
+        for stream, subscriptions, durable in self.subscriptions:
+            consumer = bus.EventConsumer(self.db, self.js, durable, stream, subscriptions, max_deliver=self.settings.max_deliver)
             self.consumers.append(consumer)
             self._spawn(consumer.name, consumer.run)
         self.port = await self.server.start()

@@ -34,6 +34,7 @@ class Settings:
     pin_pepper: bytes
     token_secret: bytes
     scheduler_interval_s: float
+    max_deliver: int
     peers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +55,8 @@ class Settings:
             pin_pepper=_env("SSCARD_PIN_PEPPER", "dev-only-pin-pepper").encode(),
             token_secret=_env("SSCARD_TOKEN_SECRET", "dev-only-token-secret").encode(),
             scheduler_interval_s=float(_env("SSCARD_SCHEDULER_INTERVAL_S", "1.0")),
+            # Deliveries of a failing event before it is dead-lettered for the operator.
+            max_deliver=int(_env("SSCARD_MAX_DELIVER", "20")),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES
