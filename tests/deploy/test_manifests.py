@@ -1,0 +1,92 @@
+"""The Kubernetes manifests: valid (strict, offline), and true to the project's own rules."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+from services.common.config import DEFAULT_GRPC_PORTS, DEFAULT_METRICS_PORTS, REPO_ROOT, SERVICES
+
+spec = importlib.util.spec_from_file_location("validate_k8s", REPO_ROOT / "scripts" / "validate_k8s.py")
+validate_k8s = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(validate_k8s)
+
+RENDERERS = [False] + ([True] if shutil.which("kubectl") else [])
+
+
+@pytest.fixture(scope="module", params=[(o, k) for o in validate_k8s.OVERLAYS for k in RENDERERS], ids=lambda p: f"{p[0]}-{'kubectl' if p[1] else 'builtin'}")
+def rendered(request):  # noqa: ANN001, ANN201
+    overlay, use_kubectl = request.param
+    return overlay, validate_k8s.render(overlay, use_kubectl)
+
+
+def _workloads(docs):  # noqa: ANN001, ANN202
+    return [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "Job")]
+
+
+def _containers(doc):  # noqa: ANN001, ANN202
+    pod = doc["spec"]["template"]["spec"]
+    return pod.get("initContainers", []) + pod["containers"]
+
+
+def test_renders_valid_under_strict_schema(rendered) -> None:  # noqa: ANN001
+    _, docs = rendered
+    ok, output = validate_k8s.validate(docs)
+    assert ok, output
+
+
+def test_strict_validation_really_rejects_a_bad_manifest(rendered) -> None:  # noqa: ANN001
+    _, docs = rendered
+    broken = [dict(docs[0], spec={"surprise": True})] if docs[0]["kind"] != "Namespace" else [{**docs[0], "spex": {}}]
+    ok, _ = validate_k8s.validate(broken)
+    assert not ok
+
+
+def test_every_container_is_hardened_and_bounded(rendered) -> None:  # noqa: ANN001
+    _, docs = rendered
+    for doc in _workloads(docs):
+        for container in _containers(doc):
+            where = f"{doc['kind']}/{doc['metadata']['name']}/{container['name']}"
+            security = container.get("securityContext", {})
+            assert security.get("runAsNonRoot") is True, where
+            assert security.get("readOnlyRootFilesystem") is True, where
+            assert security.get("allowPrivilegeEscalation") is False, where
+            assert security.get("capabilities", {}).get("drop") == ["ALL"], where
+            resources = container.get("resources", {})
+            assert {"cpu", "memory"} <= set(resources.get("requests", {})) and {"cpu", "memory"} <= set(resources.get("limits", {})), where
+
+
+def test_services_have_grpc_probes_and_the_code_default_ports(rendered) -> None:  # noqa: ANN001
+    _, docs = rendered
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    assert set(SERVICES) <= set(deployments)
+    for name in SERVICES:
+        (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {"grpc": DEFAULT_GRPC_PORTS[name], "metrics": DEFAULT_METRICS_PORTS[name]}
+        assert container["readinessProbe"]["grpc"]["port"] == DEFAULT_GRPC_PORTS[name]
+        assert container["livenessProbe"]["grpc"]["port"] == DEFAULT_GRPC_PORTS[name]
+        env = {e["name"]: e for e in container["env"]}
+        assert env[f"SSCARD_{name.upper()}_ADDR"]["value"].endswith(f":{DEFAULT_GRPC_PORTS[name]}")
+        assert "secretKeyRef" in env["SSCARD_PIN_PEPPER"]["valueFrom"] and "secretKeyRef" in env[f"SSCARD_{name.upper()}_DB_URL"]["valueFrom"]
+        service_ports = {p["name"]: p["port"] for p in services[name]["spec"]["ports"]}
+        assert service_ports["grpc"] == DEFAULT_GRPC_PORTS[name]
+
+
+def test_network_is_default_deny_and_prod_autoscales(rendered) -> None:  # noqa: ANN001
+    overlay, docs = rendered
+    policies = {d["metadata"]["name"]: d for d in docs if d["kind"] == "NetworkPolicy"}
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"} and "ingress" not in deny and "egress" not in deny
+    nats = [d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "nats"]
+    assert nats and nats[0]["spec"]["replicas"] == 3
+    hpas = {d["spec"]["scaleTargetRef"]["name"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
+    assert hpas == (set(SERVICES) if overlay == "prod" else set())
+    assert all(d["metadata"].get("namespace") == "sscard" for d in docs if d["kind"] != "Namespace")
+
+
+def test_region_policy_configmap_matches_the_region_files() -> None:
+    assert validate_k8s.region_files_in_sync() == []
