@@ -27,8 +27,16 @@ class Credential:
     code: str
     secret: str
 
-    def metadata(self, ttl_s: int = 3600) -> tuple[tuple[str, str], ...]:
-        return (("authorization", "Bearer " + issue_token(self.code, self.secret, int(time.time()) + ttl_s)),)
+    def metadata(self, ttl_s: int = 3600, sign_no: str = "") -> tuple[tuple[str, str], ...]:
+        token = (("authorization", "Bearer " + issue_token(self.code, self.secret, int(time.time()) + ttl_s)),)
+        return token + ((("x-sscard-sign-no", sign_no),) if sign_no else ())
+
+    async def signed_in(self, settlement: Any) -> tuple[tuple[str, str], ...]:
+        """Sign in for the day (national 9001) and return metadata carrying the sign_no."""
+        from sscard.settlement.v1 import settlement_pb2
+
+        response = await settlement.SignIn(settlement_pb2.SignInRequest(), metadata=self.metadata())
+        return self.metadata(sign_no=response.sign_no)
 
 
 class MeshClient:

@@ -64,7 +64,7 @@ async def _story(client: MeshClient) -> int:
     run = secrets.token_hex(4)
     citizen_id = make_citizen_id("110105", date(1980 + secrets.randbelow(20), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)), secrets.randbelow(1000))
     name = "王小明"
-    md = PHARMACY.metadata()
+    md = await PHARMACY.signed_in(client.settlement)
 
     def settle(card_no: str, fen: int, msg: str) -> Any:
         return client.settlement.Settle(spb.SettleRequest(

@@ -196,6 +196,11 @@ def replaced_by(old: Card, new_card_no: str) -> Card:
     return replace(old, state=CardState.REPLACED, replaced_by_card_no=new_card_no)
 
 
+def lock(card: Card) -> Card:
+    """Locked after too many wrong PINs (here or at a POS); unlocking needs the holder's ID at an outlet."""
+    return replace(card, state=CardState.LOCKED)
+
+
 def with_loss_state(card: Card, state: LossState) -> Card:
     """Cards mirrors the loss service's view to decide on reissues."""
     return replace(card, loss_state=state)

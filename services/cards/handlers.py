@@ -47,6 +47,15 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
         if card is not None and card.state is CardState.HANDED_OUT:
             await core.activate(uow, card, f"institution:{event.institution_code}")
 
+    async def pin_locked(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.PinLocked) -> None:
+        # Too many wrong PINs at POS terminals: the card locks until the holder unlocks it at an outlet.
+        card = await store.get_card(uow.conn, event.card_no)
+        if card is not None and card.state in (CardState.ACTIVE, CardState.HANDED_OUT):
+            card = domain.lock(card)
+            await store.save_card(uow.conn, card)
+            await core.publish(uow, card, "locked")
+            await uow.audit("card.locked", card.card_no, channel=f"institution:{event.institution_code}", detail="too many wrong PINs at POS")
+
     identity = [
         Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
         for what in ("registered", "deceased")
@@ -55,5 +64,8 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
         Subscription(f"sscard.loss.card.{what}", loss_events_pb2.CardLossChanged, loss_changed)
         for what in ("reported", "lifted", "expired")
     ]
-    settlement = [Subscription("sscard.settlement.card.settled", settlement_events_pb2.Settled, settled, ordered=False)]
+    settlement = [
+        Subscription("sscard.settlement.card.settled", settlement_events_pb2.Settled, settled, ordered=False),
+        Subscription("sscard.settlement.card.pin_locked", settlement_events_pb2.PinLocked, pin_locked, ordered=False),
+    ]
     return {"IDENTITY": identity, "LOSS": loss, "SETTLEMENT": settlement}

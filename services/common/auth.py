@@ -28,6 +28,7 @@ class Institution:
     level: int  # hospital level 1-3; 0 otherwise
     region_code: str
     secret: str
+    status: str = "active"  # active | suspended (定点资格暂停)
 
 
 def load_institutions(path: Path) -> dict[str, Institution]:
@@ -41,6 +42,7 @@ def load_institutions(path: Path) -> dict[str, Institution]:
             level=int(entry.get("level", 0)),
             region_code=str(entry.get("region_code", "")),
             secret=str(entry["secret"]),
+            status=str(entry.get("status", "active")),
         )
         if institution.kind not in ("hospital", "pharmacy", "authority"):
             raise ValueError(f"{path}: institution {institution.code} has unknown kind {institution.kind!r}")

@@ -114,6 +114,33 @@ def common_migrations(metadata: sa.MetaData) -> list[Migration]:
     return [Migration(1001, "dead letters", lambda conn: metadata.tables["dead_letters"].create(conn, checkfirst=True))]
 
 
+def add_tables_and_columns(metadata: sa.MetaData) -> Callable[[sa.Connection], None]:
+    """A migration step that creates missing tables and adds missing columns.
+
+    New columns must carry a `server_default` so existing rows get a value; on
+    a fresh database step 1 already created everything and this does nothing.
+    """
+
+    def apply(conn: sa.Connection) -> None:
+        inspector = sa.inspect(conn)
+        existing_tables = set(inspector.get_table_names())
+        for table in metadata.sorted_tables:
+            if table.name not in existing_tables:
+                table.create(conn)
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+                    conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN {ddl}')
+            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn)
+
+    return apply
+
+
 _MIGRATIONS = sa.Table(
     "schema_migrations", sa.MetaData(),
     sa.Column("version", sa.Integer, primary_key=True),

@@ -1,18 +1,27 @@
-"""SettlementService over gRPC: authentication, proto <-> domain, the ledger posting."""
+"""SettlementService over gRPC: authentication, sign-in, proto <-> domain, ledger postings.
+
+Maps the national medical insurance platform's transactions (docs/his-mapping.md):
+9001 SignIn, 1101 CheckCard, 2206/2303 PreSettle, 2207/2304 Settle,
+2208/2305 RevokeSettlement, 2601 ReverseSettlement, 3201/3202 Reconcile.
+"""
 
 from __future__ import annotations
 
 import base64
 import time
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import grpc
 
 from services.common import observability
 from services.common.app import Runtime
-from services.common.auth import Institution, authenticate, load_institutions
+from services.common.auth import Institution, authenticate, load_institutions, verify_ecard_token
+from services.common.clock import to_micros
 from services.common.db import UnitOfWork
-from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require
+from services.common.errors import (
+    CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require,
+)
 from services.common.ids import new_id
 from services.settlement import benefits, domain, store
 from services.settlement.domain import Account, CardProjection
@@ -21,10 +30,30 @@ from sscard.settlement.v1 import settlement_pb2 as pb
 from sscard.settlement.v1 import settlement_pb2_grpc
 
 CARE_TYPES = {pb.CARE_TYPE_OUTPATIENT: "outpatient", pb.CARE_TYPE_INPATIENT: "inpatient", pb.CARE_TYPE_PHARMACY: "pharmacy"}
+CARE_TYPE_PB = {v: k for k, v in CARE_TYPES.items()}
 CLASSES = {pb.CATALOG_CLASS_A: benefits.CatalogClass.A, pb.CATALOG_CLASS_B: benefits.CatalogClass.B, pb.CATALOG_CLASS_C: benefits.CatalogClass.C}
 ENTRY_KINDS = {name.removeprefix("ENTRY_KIND_").lower(): value for name, value in pb.EntryKind.items()}
 MAX_ITEMS = 500
 MAX_PAGE = 200
+# Business days are China Standard Time days.
+CST = timezone(timedelta(hours=8))
+
+
+def _parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument("INVALID_DATE", f"{field} must be YYYY-MM-DD", field=field) from None
+
+
+def settlement_pb(row: Any) -> pb.Settlement:
+    message = pb.Settlement(
+        setl_id=row.setl_id, msg_id=row.msg_id, card_no=row.card_no, person_id=row.person_id,
+        care_type=CARE_TYPE_PB.get(row.care_type, 0), medfee_sumamt_fen=row.medfee_sumamt_fen,
+        fund_pay_sumamt_fen=row.fund_pay_fen, acct_pay_fen=row.acct_pay_fen, psn_cash_pay_fen=row.cash_pay_fen, status=row.status,
+    )
+    message.settled_at.FromMicroseconds(row.at_us)
+    return message
 
 
 class SettlementCore:
@@ -32,22 +61,47 @@ class SettlementCore:
         self.rt = runtime
         self.db = runtime.db
         self.pepper = runtime.settings.pin_pepper
+        self.token_secret = runtime.settings.token_secret
         self.institutions = load_institutions(runtime.settings.institutions_file)
+        self._benefits: dict[str, tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]] = {}
 
     def caller(self, context: grpc.aio.ServicerContext, *kinds: str) -> Institution:
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
         # Credentials expire in real time, whatever the business clock says.
         institution = authenticate(metadata, self.institutions, int(time.time()))
+        if institution.status != "active":
+            raise PermissionDenied("INSTITUTION_SUSPENDED", f"{institution.code} is {institution.status}")
         if institution.kind not in kinds:
             raise PermissionDenied("INSTITUTION_NOT_ALLOWED", f"a {institution.kind} may not call this")
         return institution
 
-    async def card(self, uow_or_conn: Any, card_no: str) -> CardProjection:
+    def business_date(self) -> date:
+        return self.rt.clock.now().astimezone(CST).date()
+
+    async def check_signed_in(self, conn: Any, context: grpc.aio.ServicerContext, institution: Institution) -> None:
+        """Settlement calls carry the day's sign_no from SignIn (national 9001)."""
+        sent = dict(context.invocation_metadata() or ()).get("x-sscard-sign-no", "")
+        expected = await store.sign_no(conn, institution.code, self.business_date().isoformat())
+        if not sent or sent != expected:
+            raise FailedPrecondition("NOT_SIGNED_IN", "sign in for today (SignIn) and send x-sscard-sign-no")
+
+    def max_pin_attempts(self, card: CardProjection) -> int:
+        return self.rt.policies.get(card.region_code).pin_max_attempts if card.region_code else 6
+
+    async def card(self, conn: Any, card_no: str = "", ecard_token: str = "", citizen_id: str = "") -> tuple[CardProjection, bool]:
+        """The card a request names (card number, e-card token or citizen ID); True if the e-card vouched for it."""
+        if ecard_token:
+            card_no = verify_ecard_token(ecard_token, self.token_secret, int(time.time()))
+        elif citizen_id:
+            account = await store.account_by_citizen_id(conn, citizen_id)
+            if account is None or not account.card_no:
+                raise NotFound("PERSON_HAS_NO_CARD", "no active card for this citizen ID")
+            card_no = account.card_no
         require(card_no, "card_no")
-        card = await store.get_card(getattr(uow_or_conn, "conn", uow_or_conn), card_no)
+        card = await store.get_card(conn, card_no)
         if card is None:
             raise NotFound("CARD_NOT_FOUND", f"no card {card_no}", card_no=card_no)
-        return card
+        return card, bool(ecard_token)
 
     async def account_of(self, conn: Any, card: CardProjection, for_update: bool = False) -> Account:
         account = await store.get_account(conn, card.person_id, for_update)
@@ -69,22 +123,60 @@ class SettlementCore:
                 raise InvalidArgument("INVALID_ENUM", f"items[{index}].catalog_class must be a known value", field=f"items[{index}].catalog_class")
             domain.check_amount(item.amount_fen, f"items[{index}].amount_fen")
             lines.append(benefits.LineItem(amount_fen=item.amount_fen, catalog_class=CLASSES[item.catalog_class], code=item.code[:40]))
-        return benefits.Bill(
-            institution=benefits.Institution(kind=institution.kind, level=institution.level),
-            care_type=benefits.CareType(care),
-            items=tuple(lines),
-        )
+        bill = benefits.Bill(institution=benefits.Institution(kind=institution.kind, level=institution.level), care_type=benefits.CareType(care), items=tuple(lines))
+        domain.check_amount(bill.total_fen, "items")
+        benefits.check_care_type(bill)
+        return bill
 
-    def split(self, bill: benefits.Bill, account: Account, institution: Institution, ytd: benefits.YearToDate) -> benefits.Split:
-        home = self.rt.policies.get(account.region_code)
-        treatment = self.rt.policies.get(institution.region_code or account.region_code)
-        return benefits.split_bill(
-            bill,
-            home=benefits.BenefitPolicy.from_mapping(home.benefits).for_category(account.insured_category),
-            treatment=benefits.CatalogPolicy.from_mapping(treatment.benefits),
-            ytd=ytd,
-            account_balance_fen=account.balance_fen,
-        )
+    def policies_of(self, region_code: str) -> tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]:
+        """Parsed once per region: the hot path never re-reads policy data."""
+        if region_code not in self._benefits:
+            raw = self.rt.policies.get(region_code).benefits
+            self._benefits[region_code] = (benefits.BenefitPolicy.from_mapping(raw), benefits.CatalogPolicy.from_mapping(raw))
+        return self._benefits[region_code]
+
+    async def split(self, conn: Any, bill: benefits.Bill, account: Account, institution: Institution) -> benefits.Split:
+        """Home region: deductible, ratio, cap. Treatment region: the catalog."""
+        treatment_region = institution.region_code or account.region_code
+        domain.check_out_of_region(account.region_code, treatment_region, bill.care_type.value,
+                                   await store.person_filings(conn, account.person_id), self.business_date())
+        home, _ = self.policies_of(account.region_code)
+        _, catalog = self.policies_of(treatment_region)
+        ytd = await store.year_to_date(conn, account.person_id, self.business_date().year)
+        return benefits.split_bill(bill, home=home.for_category(account.insured_category), treatment=catalog, ytd=ytd, account_balance_fen=account.balance_fen)
+
+    async def usable_card(self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int) -> None:
+        """Refuse a card that may not settle, leaving a trace: the refusal event, the wrong-PIN count."""
+        reason = domain.refusal_reason(card, self.max_pin_attempts(card))
+        if reason:
+            observability.SETTLEMENT_REFUSALS.labels("settlement", reason).inc()
+            await uow.emit("card.refused", card.card_no, events.SettlementRefused(
+                card_no=card.card_no, reason=reason, institution_code=institution.code, medfee_sumamt_fen=fen,
+            ))
+            raise CommitThenRaise(FailedPrecondition(reason, f"card {card.card_no} may not settle: {reason}", card_no=card.card_no))
+        if vouched:
+            return
+        updated, failure = domain.pin_attempt(card, pin, self.pepper, self.max_pin_attempts(card))
+        if updated != card:
+            await store.save_card(uow.conn, updated)
+        if failure is not None:
+            observability.SETTLEMENT_REFUSALS.labels("settlement", failure.reason).inc()
+            if failure.reason == "PIN_LOCKED":
+                await uow.emit("card.pin_locked", card.card_no, events.PinLocked(
+                    card_no=card.card_no, wrong_attempts=updated.wrong_pin_count, institution_code=institution.code))
+            raise CommitThenRaise(failure)
+
+    async def refund(self, uow: UnitOfWork, row: Any, kind: str, reference: str) -> Account:
+        """Undo a settlement: the account gets its share back; the year-to-date sums drop it."""
+        account = await store.get_account(uow.conn, row.person_id, for_update=True)
+        if account is None:
+            raise NotFound("ACCOUNT_NOT_FOUND", "the settlement's account is gone")
+        if row.acct_pay_fen:
+            account = domain.credit(account, row.acct_pay_fen)
+            await store.save_account(uow.conn, account)
+            await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind=kind, amount_fen=row.acct_pay_fen, reference=reference, at_us=uow.now_us)
+        await store.set_settlement_status(uow.conn, row.setl_id, "revoked")
+        return account
 
 
 def _split_pb(split: benefits.Split) -> dict[str, int]:
@@ -96,10 +188,35 @@ def _split_pb(split: benefits.Split) -> dict[str, int]:
     )
 
 
+def _totals(rows: list[Any]) -> pb.DayTotals:
+    live = [r for r in rows if r.status == "settled"]
+    return pb.DayTotals(
+        count=len(live), medfee_sumamt_fen=sum(r.medfee_sumamt_fen for r in live), fund_pay_sumamt_fen=sum(r.fund_pay_fen for r in live),
+        acct_pay_fen=sum(r.acct_pay_fen for r in live), psn_cash_pay_fen=sum(r.cash_pay_fen for r in live),
+    )
+
+
 class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
     def __init__(self, core: SettlementCore) -> None:
         self.core = core
         self.db = core.db
+
+    async def SignIn(self, request: pb.SignInRequest, context: grpc.aio.ServicerContext) -> pb.SignInResponse:
+        institution = self.core.caller(context, "hospital", "pharmacy")
+        today = self.core.business_date()
+        day = _parse_date(request.business_date, "business_date") if request.business_date else today
+        if day != today:
+            raise InvalidArgument("NOT_TODAY", f"sign-in is for today ({today.isoformat()})", field="business_date")
+
+        async def work(uow: UnitOfWork) -> pb.SignInResponse:
+            number = await store.sign_no(uow.conn, institution.code, day.isoformat())
+            if number is None:
+                number = new_id("sign")
+                await store.record_sign_in(uow.conn, institution.code, day.isoformat(), number)
+                await uow.audit("institution.signed_in", institution.code, channel=institution.kind, detail=day.isoformat())
+            return pb.SignInResponse(sign_no=number, business_date=day.isoformat())
+
+        return await self.db.transact(work)
 
     async def AllocateToAccount(self, request: pb.AllocateToAccountRequest, context: grpc.aio.ServicerContext) -> pb.AllocateToAccountResponse:
         authority = self.core.caller(context, "authority")
@@ -120,29 +237,41 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.idempotent(f"AllocateToAccount@{authority.code}", request, pb.AllocateToAccountResponse, work)
 
     async def CheckCard(self, request: pb.CheckCardRequest, context: grpc.aio.ServicerContext) -> pb.CheckCardResponse:
-        self.core.caller(context, "hospital", "pharmacy", "authority")
-        card = await self.db.read(lambda c: self.core.card(c, request.card_no))
-        reason = domain.refusal_reason(card)
-        return pb.CheckCardResponse(
-            card_no=card.card_no,
-            person_id=card.person_id,
-            region_code=card.region_code,
-            usability=pb.CARD_USABILITY_REFUSED if reason else pb.CARD_USABILITY_USABLE,
-            refusal_reason=reason or "",
-        )
+        institution = self.core.caller(context, "hospital", "pharmacy", "authority")
+
+        async def work(uow: UnitOfWork) -> pb.CheckCardResponse:
+            card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id)
+            account = await store.get_account(uow.conn, card.person_id)
+            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card))
+            if not reason and request.pin and not vouched:
+                updated, failure = domain.pin_attempt(card, request.pin, self.core.pepper, self.core.max_pin_attempts(card))
+                if updated != card:
+                    await store.save_card(uow.conn, updated)
+                if failure is not None:
+                    raise CommitThenRaise(failure)
+            return pb.CheckCardResponse(
+                card_no=card.card_no, person_id=card.person_id, region_code=card.region_code,
+                usability=pb.CARD_USABILITY_REFUSED if reason else pb.CARD_USABILITY_USABLE, refusal_reason=reason or "",
+                insured_category=account.insured_category if account else "", balance_fen=account.balance_fen if account else 0,
+            )
+
+        del institution
+        if request.pin:
+            return await self.db.transact(work)
+        return await self.db.read(lambda conn: work(_ReadOnly(conn)))
 
     async def PreSettle(self, request: pb.PreSettleRequest, context: grpc.aio.ServicerContext) -> pb.PreSettleResponse:
         institution = self.core.caller(context, "hospital", "pharmacy")
         bill = self.core.bill(institution, request.care_type, request.items)
 
         async def read(conn: Any) -> pb.PreSettleResponse:
-            card = await self.core.card(conn, request.card_no)
-            reason = domain.refusal_reason(card)
+            await self.core.check_signed_in(conn, context, institution)
+            card, _ = await self.core.card(conn, request.card_no, request.ecard_token)
+            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card))
             if reason:
                 raise FailedPrecondition(reason, f"card {card.card_no} may not settle: {reason}", card_no=card.card_no)
             account = await self.core.account_of(conn, card)
-            ytd = await store.year_to_date(conn, account.person_id, self.core.rt.clock.now().year)
-            return pb.PreSettleResponse(**_split_pb(self.core.split(bill, account, institution, ytd)))
+            return pb.PreSettleResponse(**_split_pb(await self.core.split(conn, bill, account, institution)))
 
         return await self.db.read(read)
 
@@ -152,28 +281,23 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         bill = self.core.bill(institution, request.care_type, request.items)
 
         async def work(uow: UnitOfWork) -> pb.SettleResponse:
-            card = await self.core.card(uow, request.card_no)
-            reason = domain.refusal_reason(card)
-            if reason:
-                observability.SETTLEMENT_REFUSALS.labels("settlement", reason).inc()
-                await uow.emit("card.refused", card.card_no, events.SettlementRefused(
-                    card_no=card.card_no, reason=reason, institution_code=institution.code, medfee_sumamt_fen=bill.total_fen,
-                ))
-                raise CommitThenRaise(FailedPrecondition(reason, f"card {card.card_no} may not settle: {reason}", card_no=card.card_no))
-            domain.check_pin(card, request.pin, self.core.pepper)
+            await self.core.check_signed_in(uow.conn, context, institution)
+            if await store.reversal(uow.conn, institution.code, request.msg_id):
+                raise FailedPrecondition("ALREADY_REVERSED", f"msg_id {request.msg_id} was reversed; settle again with a new msg_id")
+            card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token)
+            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen)
             account = await self.core.account_of(uow.conn, card, for_update=True)
-            year = uow.now.year
-            split = self.core.split(bill, account, institution, await store.year_to_date(uow.conn, account.person_id, year))
+            split = await self.core.split(uow.conn, bill, account, institution)
             setl_id = new_id("setl")
             account = domain.debit(account, split.acct_pay_fen)
-            await store.save_account(uow.conn, account)
             if split.acct_pay_fen:
+                await store.save_account(uow.conn, account)
                 await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="settlement", amount_fen=-split.acct_pay_fen, reference=setl_id, at_us=uow.now_us)
             await store.insert_settlement(
                 uow.conn, setl_id=setl_id, institution_code=institution.code, msg_id=request.msg_id, card_no=card.card_no,
                 person_id=account.person_id, care_type=bill.care_type.value, medfee_sumamt_fen=split.medfee_sumamt_fen,
                 fund_pay_fen=split.fund_pay_fen, acct_pay_fen=split.acct_pay_fen, cash_pay_fen=split.cash_pay_fen,
-                deductible_fen=split.deductible_applied_fen, year=year, status="settled", at_us=uow.now_us,
+                deductible_fen=split.deductible_applied_fen, year=self.core.business_date().year, status="settled", at_us=uow.now_us,
             )
             await uow.emit("card.settled", card.card_no, events.Settled(
                 card_no=card.card_no, setl_id=setl_id, institution_code=institution.code, medfee_sumamt_fen=split.medfee_sumamt_fen,
@@ -183,6 +307,135 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             return response
 
         return await self.db.idempotent(f"Settle@{institution.code}", request, pb.SettleResponse, work, key_field="msg_id")
+
+    async def RevokeSettlement(self, request: pb.RevokeSettlementRequest, context: grpc.aio.ServicerContext) -> pb.RevokeSettlementResponse:
+        institution = self.core.caller(context, "hospital", "pharmacy")
+        require(request.msg_id, "msg_id")
+        require(request.setl_id, "setl_id")
+
+        async def work(uow: UnitOfWork) -> pb.RevokeSettlementResponse:
+            await self.core.check_signed_in(uow.conn, context, institution)
+            row = await store.get_settlement(uow.conn, setl_id=request.setl_id, for_update=True)
+            if row is None or row.status == "void":
+                raise NotFound("SETTLEMENT_NOT_FOUND", f"no settlement {request.setl_id}")
+            domain.revocable(row.status, row.institution_code, institution.code)
+            account = await self.core.refund(uow, row, "revocation", row.setl_id)
+            await uow.audit("settlement.revoked", row.setl_id, channel=institution.code, detail=request.reason[:200])
+            return pb.RevokeSettlementResponse(settlement=settlement_pb(await store.get_settlement(uow.conn, setl_id=row.setl_id)), balance_fen=account.balance_fen)
+
+        return await self.db.idempotent(f"Revoke@{institution.code}", request, pb.RevokeSettlementResponse, work, key_field="msg_id")
+
+    async def ReverseSettlement(self, request: pb.ReverseSettlementRequest, context: grpc.aio.ServicerContext) -> pb.ReverseSettlementResponse:
+        institution = self.core.caller(context, "hospital", "pharmacy")
+        require(request.msg_id, "msg_id")
+        require(request.original_msg_id, "original_msg_id")
+
+        async def work(uow: UnitOfWork) -> pb.ReverseSettlementResponse:
+            await self.core.check_signed_in(uow.conn, context, institution)
+            prior = await store.reversal(uow.conn, institution.code, request.original_msg_id)
+            if prior is not None:
+                return pb.ReverseSettlementResponse(outcome=prior.outcome, setl_id=prior.setl_id)
+            row = await store.get_settlement(uow.conn, institution_code=institution.code, msg_id=request.original_msg_id, for_update=True)
+            if row is not None and row.status == "settled":
+                await self.core.refund(uow, row, "revocation", f"reversal {row.setl_id}")
+                outcome, setl_id = "reversed", row.setl_id
+            elif row is not None:
+                outcome, setl_id = "already_revoked", row.setl_id
+            else:
+                # Nothing happened: a tombstone on (institution, msg_id) makes a late original fail to insert.
+                outcome, setl_id = "nothing_to_reverse", ""
+                await store.insert_settlement(
+                    uow.conn, setl_id=new_id("void"), institution_code=institution.code, msg_id=request.original_msg_id, card_no="",
+                    person_id="", care_type="", medfee_sumamt_fen=0, fund_pay_fen=0, acct_pay_fen=0, cash_pay_fen=0,
+                    deductible_fen=0, year=0, status="void", at_us=uow.now_us,
+                )
+            await store.record_reversal(uow.conn, institution.code, request.original_msg_id, outcome, setl_id, uow.now_us)
+            await uow.audit("settlement.reversed", request.original_msg_id, channel=institution.code, detail=outcome)
+            return pb.ReverseSettlementResponse(outcome=outcome, setl_id=setl_id)
+
+        return await self.db.idempotent(f"Reverse@{institution.code}", request, pb.ReverseSettlementResponse, work, key_field="msg_id")
+
+    async def Reconcile(self, request: pb.ReconcileRequest, context: grpc.aio.ServicerContext) -> pb.ReconcileResponse:
+        institution = self.core.caller(context, "hospital", "pharmacy")
+        day = _parse_date(request.business_date, "business_date")
+        start = datetime(day.year, day.month, day.day, tzinfo=CST)
+
+        async def read(conn: Any) -> pb.ReconcileResponse:
+            await self.core.check_signed_in(conn, context, institution)
+            rows = [r for r in await store.day_settlements(conn, institution.code, to_micros(start), to_micros(start + timedelta(days=1))) if r.status != "void"]
+            ours = _totals(rows)
+            response = pb.ReconcileResponse(ours=ours)
+            theirs = {d.setl_id: d for d in request.details}
+            for row in rows:
+                mine = settlement_pb(row)
+                other = theirs.pop(row.setl_id, None)
+                if other is None and request.details:
+                    if row.status == "settled":
+                        response.differing.append(mine)
+                        response.differing_reasons.append("missing at the institution")
+                elif other is not None:
+                    fields = ("medfee_sumamt_fen", "fund_pay_sumamt_fen", "acct_pay_fen", "psn_cash_pay_fen", "status")
+                    if any(getattr(other, f) != getattr(mine, f) for f in fields):
+                        response.differing.append(mine)
+                        response.differing_reasons.append("amounts or status differ")
+            for missing in theirs.values():
+                response.differing.append(missing)
+                response.differing_reasons.append("unknown to the fund")
+            response.matched = request.totals == ours and not response.differing
+            return response
+
+        return await self.db.read(read)
+
+    async def CreateFiling(self, request: pb.CreateFilingRequest, context: grpc.aio.ServicerContext) -> pb.CreateFilingResponse:
+        authority = self.core.caller(context, "authority")
+        require(request.person_id, "person_id")
+        require(request.treatment_region_code, "treatment_region_code")
+        self.core.rt.policies.get(request.treatment_region_code)
+        valid_from, valid_to = _parse_date(request.valid_from, "valid_from"), _parse_date(request.valid_to, "valid_to")
+
+        async def work(uow: UnitOfWork) -> pb.CreateFilingResponse:
+            account = await store.get_account(uow.conn, request.person_id)
+            if account is None:
+                raise NotFound("ACCOUNT_NOT_FOUND", f"no insured person {request.person_id}")
+            if authority.region_code != account.region_code:
+                raise PermissionDenied("NOT_HOME_REGION", "only the insured's home region files out-of-region care")
+            filing = domain.new_filing(new_id("fil"), account.person_id, account.region_code, request.treatment_region_code, valid_from, valid_to)
+            await store.insert_filing(uow.conn, filing)
+            await uow.audit("filing.created", account.person_id, channel=authority.code, detail=f"{filing.treatment_region_code} {valid_from}..{valid_to}")
+            return pb.CreateFilingResponse(filing=_filing_pb(filing))
+
+        return await self.db.idempotent(f"CreateFiling@{authority.code}", request, pb.CreateFilingResponse, work)
+
+    async def ListFilings(self, request: pb.ListFilingsRequest, context: grpc.aio.ServicerContext) -> pb.ListFilingsResponse:
+        self.core.caller(context, "authority", "hospital")
+        require(request.person_id, "person_id")
+        found = await self.db.read(lambda c: store.person_filings(c, request.person_id))
+        return pb.ListFilingsResponse(filings=[_filing_pb(f) for f in found])
+
+    async def RegisterLegacyAccount(self, request: pb.RegisterLegacyAccountRequest, context: grpc.aio.ServicerContext) -> pb.RegisterLegacyAccountResponse:
+        authority = self.core.caller(context, "authority")
+        require(request.person_id, "person_id")
+        require(request.legacy_card_no, "legacy_card_no")
+        if request.balance_fen < 0:
+            raise InvalidArgument("INVALID_AMOUNT", "balance_fen must not be negative", field="balance_fen")
+
+        async def work(uow: UnitOfWork) -> pb.RegisterLegacyAccountResponse:
+            account = await store.get_account(uow.conn, request.person_id, for_update=True)
+            if account is None:
+                raise NotFound("ACCOUNT_NOT_FOUND", f"no insured person {request.person_id}")
+            if await store.legacy_account(uow.conn, request.person_id) is not None:
+                raise FailedPrecondition("LEGACY_ALREADY_REGISTERED", "this person's legacy medical card is already registered")
+            await store.save_legacy_account(uow.conn, request.person_id, request.legacy_card_no[:30], request.balance_fen, "pending")
+            await uow.audit("legacy.registered", request.person_id, channel=authority.code, detail=f"{request.balance_fen} fen")
+            status = "pending"
+            if account.card_no:
+                card = await store.get_card(uow.conn, account.card_no)
+                if card is not None and card.card_state == "active":
+                    await merge_legacy(uow, account)
+                    status = "merged"
+            return pb.RegisterLegacyAccountResponse(status=status)
+
+        return await self.db.idempotent(f"RegisterLegacyAccount@{authority.code}", request, pb.RegisterLegacyAccountResponse, work)
 
     async def GetAccount(self, request: pb.GetAccountRequest, context: grpc.aio.ServicerContext) -> pb.GetAccountResponse:
         self.core.caller(context, "hospital", "pharmacy", "authority")
@@ -219,10 +472,36 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
 
     async def _answering_card(self, conn: Any, card_no: str) -> CardProjection:
         """Queries answer for the current card only: a replaced card is refused for good."""
-        card = await self.core.card(conn, card_no)
+        card, _ = await self.core.card(conn, card_no)
         if card.card_state == "replaced":
             raise FailedPrecondition("CARD_REPLACED", f"card {card_no} was replaced by {card.replaced_by_card_no}", card_no=card_no)
         return card
+
+
+async def merge_legacy(uow: UnitOfWork, account: Account) -> Account:
+    """The legacy medical card's balance moves into the personal account (once)."""
+    legacy = await store.legacy_account(uow.conn, account.person_id)
+    if legacy is None or legacy.status != "pending" or account.closed:
+        return account
+    if legacy.balance_fen:
+        account = domain.credit(account, legacy.balance_fen)
+        await store.save_account(uow.conn, account)
+        await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="move_in", amount_fen=legacy.balance_fen,
+                              reference=f"legacy {legacy.legacy_card_no}", at_us=uow.now_us)
+    await store.save_legacy_account(uow.conn, account.person_id, legacy.legacy_card_no, legacy.balance_fen, "merged")
+    return account
+
+
+def _filing_pb(filing: domain.Filing) -> pb.Filing:
+    return pb.Filing(filing_id=filing.filing_id, person_id=filing.person_id, treatment_region_code=filing.treatment_region_code,
+                     valid_from=filing.valid_from.isoformat(), valid_to=filing.valid_to.isoformat())
+
+
+class _ReadOnly:
+    """Lets a read-only query reuse a unit-of-work-shaped function."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
 
 
 def _decode_page_token(token: str) -> int | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, replace
+from datetime import date
 
-from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied, SscardError
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class CardProjection:
     pin_hash: str = ""
     pin_salt: str = ""
     replaced_by_card_no: str = ""
+    wrong_pin_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,13 @@ class Account:
     insured_category: str
     balance_fen: int
     closed: bool = False
+    citizen_id: str = ""
 
 
 SETTLEABLE_STATES = {"handed_out", "active"}
 
 
-def refusal_reason(card: CardProjection) -> str | None:
+def refusal_reason(card: CardProjection, max_pin_attempts: int = 6) -> str | None:
     """Why a card may not settle now, most final reason first; None if it may."""
     if card.card_state == "replaced":
         return "CARD_REPLACED"
@@ -51,22 +54,67 @@ def refusal_reason(card: CardProjection) -> str | None:
         return "CARD_CANCELLED"
     if card.loss_state in ("temporary", "formal"):
         return "CARD_REPORTED_LOST"
-    if card.card_state == "locked":
+    if card.card_state == "locked" or card.wrong_pin_count >= max_pin_attempts:
         return "PIN_LOCKED"
     if card.card_state not in SETTLEABLE_STATES:
         return "CARD_NOT_ACTIVE"
     return None
 
 
-def check_pin(card: CardProjection, pin: str, pepper: bytes) -> None:
-    """Once the holder enabled a PIN, every card transaction needs it."""
+def pin_attempt(card: CardProjection, pin: str, pepper: bytes, max_attempts: int) -> tuple[CardProjection, SscardError | None]:
+    """Check the PIN at the POS. Once the holder enabled a PIN every card transaction needs it;
+    wrong PINs count, and the region's N-th consecutive one locks the card. Returns the updated
+    projection and the refusal (None when the PIN is right or not needed)."""
     if not card.pin_enabled:
-        return
+        return card, None
     if not pin:
-        raise PermissionDenied("PIN_REQUIRED", "this card needs its PIN")
+        return card, PermissionDenied("PIN_REQUIRED", "this card needs its PIN")
     digest = hmac.new(pepper, (card.pin_salt + pin).encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(digest, card.pin_hash):
-        raise PermissionDenied("PIN_INCORRECT", "wrong PIN")
+    if hmac.compare_digest(digest, card.pin_hash):
+        return (replace(card, wrong_pin_count=0) if card.wrong_pin_count else card), None
+    count = card.wrong_pin_count + 1
+    if count >= max_attempts:
+        return replace(card, wrong_pin_count=count), FailedPrecondition("PIN_LOCKED", "too many wrong PINs: the card is locked; unlock at an outlet with ID")
+    left = max_attempts - count
+    return replace(card, wrong_pin_count=count), PermissionDenied("PIN_INCORRECT", f"wrong PIN; {left} attempt(s) left", attempts_left=str(left))
+
+
+@dataclass(frozen=True)
+class Filing:
+    """异地就医备案: inpatient care outside the home region, approved by the home region."""
+
+    filing_id: str
+    person_id: str
+    treatment_region_code: str
+    valid_from: date
+    valid_to: date
+
+    def covers(self, region_code: str, day: date) -> bool:
+        return self.treatment_region_code == region_code and self.valid_from <= day <= self.valid_to
+
+
+def check_out_of_region(home_region: str, treatment_region: str, care_type: str, filings: list[Filing], today: date) -> None:
+    """In-province outpatient and pharmacy purchases settle directly; inpatient care elsewhere needs a filing."""
+    if care_type != "inpatient" or not treatment_region or treatment_region == home_region:
+        return
+    if not any(f.covers(treatment_region, today) for f in filings):
+        raise FailedPrecondition("FILING_REQUIRED", f"inpatient care in {treatment_region} needs a filing (备案) by region {home_region}")
+
+
+def new_filing(filing_id: str, person_id: str, home_region: str, treatment_region: str, valid_from: date, valid_to: date) -> Filing:
+    if treatment_region == home_region:
+        raise InvalidArgument("SAME_REGION", "a filing is for care outside the home region", field="treatment_region_code")
+    if valid_to < valid_from:
+        raise InvalidArgument("INVALID_PERIOD", "valid_to is before valid_from", field="valid_to")
+    return Filing(filing_id, person_id, treatment_region, valid_from, valid_to)
+
+
+def revocable(status: str, owner: str, caller: str) -> None:
+    """Only the institution that settled may revoke, and only once."""
+    if owner != caller:
+        raise PermissionDenied("NOT_YOUR_SETTLEMENT", "an institution may only revoke its own settlements")
+    if status != "settled":
+        raise FailedPrecondition("ALREADY_REVOKED", f"the settlement is {status}")
 
 
 def check_amount(amount_fen: int, field: str) -> None:

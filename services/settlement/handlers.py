@@ -10,6 +10,7 @@ from services.common.bus import Subscription
 from services.common.db import UnitOfWork
 from services.common.ids import new_id
 from services.settlement import domain, store
+from services.settlement.api import merge_legacy
 from services.settlement.domain import Account, CardProjection
 from sscard.events.v1 import cards_events_pb2, envelope_pb2, identity_events_pb2, loss_events_pb2
 from sscard.events.v1 import settlement_events_pb2 as events
@@ -17,25 +18,43 @@ from sscard.events.v1 import settlement_events_pb2 as events
 CARD_EVENTS = ("applied", "ready", "handed_out", "activated", "replaced", "failed", "locked", "unlocked", "cancelled", "pin_changed")
 
 
-async def person_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
+async def person_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
     account = await store.get_account(uow.conn, event.person_id, for_update=True)
     if account is None:
-        account = Account(event.person_id, "", event.region_code, event.insured_category, 0)
+        account = Account(event.person_id, "", event.region_code, event.insured_category, 0, citizen_id=event.citizen_id)
         await store.insert_account(uow.conn, account)
+    elif account.citizen_id != event.citizen_id or account.insured_category != event.insured_category:
+        account = replace(account, citizen_id=event.citizen_id, insured_category=event.insured_category or account.insured_category)
+        await store.save_account(uow.conn, account)
     if event.status == "deceased" and not account.closed:
         # Death: the balance is paid out to the heirs and the account closed (销户).
-        paid = account.balance_fen
-        account = replace(account, balance_fen=0, closed=True)
-        await store.save_account(uow.conn, account)
-        if paid:
-            await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="payout", amount_fen=-paid, reference="death", at_us=uow.now_us)
+        await _close(uow, account, "payout", "death")
         await uow.emit("account.paid_out", account.person_id, events.AccountPaidOut(
-            person_id=account.person_id, card_no=account.card_no, amount_fen=paid, reason="death",
+            person_id=account.person_id, card_no=account.card_no, amount_fen=account.balance_fen, reason="death",
         ))
+    elif envelope.event_type == "person.transferred" and not account.closed:
+        if event.transfer_scope == "out_of_province":
+            # 账户迁移: the balance follows the person out of the province.
+            await _close(uow, account, "move_out", f"to {event.region_code}")
+            await uow.emit("account.moved_out", account.person_id, events.AccountMovedOut(
+                person_id=account.person_id, amount_fen=account.balance_fen, to_region_code=event.region_code,
+            ))
+        else:
+            await store.save_account(uow.conn, replace(account, region_code=event.region_code))
 
 
-async def card_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged) -> None:
+async def _close(uow: UnitOfWork, account: Account, kind: str, reference: str) -> None:
+    """Empty the account through one journal entry and close it."""
+    closed = replace(account, balance_fen=0, closed=True)
+    await store.save_account(uow.conn, closed)
+    if account.balance_fen:
+        await store.add_entry(uow.conn, entry_id=new_id("ent"), account=closed, kind=kind, amount_fen=-account.balance_fen, reference=reference, at_us=uow.now_us)
+
+
+async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged) -> None:
     current = await store.get_card(uow.conn, event.card_no)
+    # A new PIN or an unlock at the outlet clears the POS wrong-PIN count.
+    fresh_pin = envelope.event_type in ("card.pin_changed", "card.unlocked")
     card = CardProjection(
         card_no=event.card_no,
         person_id=event.person_id,
@@ -46,18 +65,20 @@ async def card_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: card
         pin_hash=event.pin_hash,
         pin_salt=event.pin_salt,
         replaced_by_card_no=event.replaced_by_card_no,
+        wrong_pin_count=0 if fresh_pin or current is None else current.wrong_pin_count,
     )
     await store.save_card(uow.conn, card)
     account = await store.get_account(uow.conn, event.person_id, for_update=True)
     if account is None or account.closed:
         return
     if event.state == "active" and (not account.card_no or account.card_no == event.replaces_card_no):
-        await _bind(uow, account, event.card_no)
+        account = await _bind(uow, account, event.card_no)
+        await merge_legacy(uow, account)
     elif event.state == "replaced" and account.card_no == event.card_no and event.replaced_by_card_no:
         await _bind(uow, account, event.replaced_by_card_no)
 
 
-async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> None:
+async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> Account:
     """The account follows the person's current card; history stays with the account."""
     old = account.card_no
     account = replace(account, card_no=card_no)
@@ -67,6 +88,7 @@ async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> None:
             person_id=account.person_id, old_card_no=old, new_card_no=card_no, balance_fen=account.balance_fen,
         ))
         await uow.audit("account.moved", account.person_id, detail=f"{old}->{card_no}")
+    return account
 
 
 async def loss_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
@@ -94,7 +116,7 @@ def subscriptions() -> dict[str, list[Subscription]]:
     return {
         "IDENTITY": [
             Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
-            for what in ("registered", "deceased")
+            for what in ("registered", "deceased", "changed", "transferred")
         ],
         "CARDS": [Subscription(f"sscard.cards.card.{what}", cards_events_pb2.CardChanged, card_changed) for what in CARD_EVENTS],
         "LOSS": [

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
-from services.common.db import Migration, common_tables, create_all
+from services.common.db import Migration, add_tables_and_columns, common_tables, create_all, upsert
 from services.settlement.benefits import YearToDate
-from services.settlement.domain import Account, CardProjection
+from services.settlement.domain import Account, CardProjection, Filing
 
 metadata = sa.MetaData()
 common_tables(metadata)
@@ -24,6 +25,8 @@ card_projections = sa.Table(
     sa.Column("pin_hash", sa.String(64), nullable=False),
     sa.Column("pin_salt", sa.String(32), nullable=False),
     sa.Column("replaced_by_card_no", sa.String(20), nullable=False),
+    # Consecutive wrong PINs at POS terminals (reset by a right one).
+    sa.Column("wrong_pin_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 accounts = sa.Table(
@@ -34,6 +37,7 @@ accounts = sa.Table(
     sa.Column("insured_category", sa.String(12), nullable=False),
     sa.Column("balance_fen", sa.BigInteger, nullable=False),
     sa.Column("closed", sa.Boolean, nullable=False),
+    sa.Column("citizen_id", sa.String(18), nullable=False, server_default="", index=True),
 )
 
 account_entries = sa.Table(
@@ -79,7 +83,44 @@ loss_halts = sa.Table(
     sa.Column("halted_wall_us", sa.BigInteger, nullable=False),
 )
 
-MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+sign_ins = sa.Table(
+    "sign_ins", metadata,
+    sa.Column("institution_code", sa.String(20), primary_key=True),
+    sa.Column("business_date", sa.String(10), primary_key=True),
+    sa.Column("sign_no", sa.String(40), nullable=False),
+)
+
+# A reversal (冲正) by original msg id; also blocks a late-arriving original.
+reversals = sa.Table(
+    "reversals", metadata,
+    sa.Column("institution_code", sa.String(20), primary_key=True),
+    sa.Column("original_msg_id", sa.String(80), primary_key=True),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("setl_id", sa.String(40), nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+)
+
+filings = sa.Table(
+    "filings", metadata,
+    sa.Column("filing_id", sa.String(40), primary_key=True),
+    sa.Column("person_id", sa.String(40), nullable=False, index=True),
+    sa.Column("treatment_region_code", sa.String(12), nullable=False),
+    sa.Column("valid_from", sa.String(10), nullable=False),
+    sa.Column("valid_to", sa.String(10), nullable=False),
+)
+
+legacy_accounts = sa.Table(
+    "legacy_accounts", metadata,
+    sa.Column("person_id", sa.String(40), primary_key=True),
+    sa.Column("legacy_card_no", sa.String(30), nullable=False),
+    sa.Column("balance_fen", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+)
+
+MIGRATIONS = [
+    Migration(1, "initial schema", create_all(metadata)),
+    Migration(2, "sign-in, reversals, filings, legacy accounts; citizen id and POS wrong-PIN count", add_tables_and_columns(metadata)),
+]
 
 
 async def get_card(conn: Any, card_no: str) -> CardProjection | None:
@@ -158,3 +199,68 @@ async def record_halt(conn: Any, report_id: str, card_no: str, reported_wall_us:
 
 async def halts(conn: Any) -> list[Any]:
     return list(await conn.execute(sa.select(loss_halts).order_by(loss_halts.c.halted_wall_us)))
+
+
+async def get_settlement(conn: Any, setl_id: str = "", institution_code: str = "", msg_id: str = "", for_update: bool = False) -> Any:
+    where = settlements.c.setl_id == setl_id if setl_id else sa.and_(settlements.c.institution_code == institution_code, settlements.c.msg_id == msg_id)
+    query = sa.select(settlements).where(where)
+    return (await conn.execute(query.with_for_update() if for_update else query)).first()
+
+
+async def set_settlement_status(conn: Any, setl_id: str, status: str) -> None:
+    await conn.execute(settlements.update().where(settlements.c.setl_id == setl_id).values(status=status))
+
+
+async def day_settlements(conn: Any, institution_code: str, start_us: int, end_us: int) -> list[Any]:
+    """An institution's settlements of one business day (settlement time in [start, end))."""
+    return list(await conn.execute(
+        sa.select(settlements).where(settlements.c.institution_code == institution_code, settlements.c.at_us >= start_us, settlements.c.at_us < end_us)
+        .order_by(settlements.c.at_us)
+    ))
+
+
+async def sign_no(conn: Any, institution_code: str, business_date: str) -> str | None:
+    return (await conn.execute(sa.select(sign_ins.c.sign_no).where(
+        sign_ins.c.institution_code == institution_code, sign_ins.c.business_date == business_date))).scalar()
+
+
+async def record_sign_in(conn: Any, institution_code: str, business_date: str, number: str) -> None:
+    await conn.execute(sign_ins.insert().values(institution_code=institution_code, business_date=business_date, sign_no=number))
+
+
+async def reversal(conn: Any, institution_code: str, original_msg_id: str) -> Any:
+    return (await conn.execute(sa.select(reversals).where(
+        reversals.c.institution_code == institution_code, reversals.c.original_msg_id == original_msg_id))).first()
+
+
+async def record_reversal(conn: Any, institution_code: str, original_msg_id: str, outcome: str, setl_id: str, at_us: int) -> None:
+    await conn.execute(reversals.insert().values(institution_code=institution_code, original_msg_id=original_msg_id, outcome=outcome, setl_id=setl_id, at_us=at_us))
+
+
+def _to_filing(row: Any) -> Filing:
+    return Filing(row.filing_id, row.person_id, row.treatment_region_code, date.fromisoformat(row.valid_from), date.fromisoformat(row.valid_to))
+
+
+async def person_filings(conn: Any, person_id: str) -> list[Filing]:
+    rows = await conn.execute(sa.select(filings).where(filings.c.person_id == person_id).order_by(filings.c.valid_from.desc()))
+    return [_to_filing(r) for r in rows]
+
+
+async def insert_filing(conn: Any, filing: Filing) -> None:
+    await conn.execute(filings.insert().values(
+        filing_id=filing.filing_id, person_id=filing.person_id, treatment_region_code=filing.treatment_region_code,
+        valid_from=filing.valid_from.isoformat(), valid_to=filing.valid_to.isoformat(),
+    ))
+
+
+async def legacy_account(conn: Any, person_id: str) -> Any:
+    return (await conn.execute(sa.select(legacy_accounts).where(legacy_accounts.c.person_id == person_id))).first()
+
+
+async def save_legacy_account(conn: Any, person_id: str, legacy_card_no: str, balance_fen: int, status: str) -> None:
+    await upsert(conn, legacy_accounts, {"person_id": person_id}, dict(legacy_card_no=legacy_card_no, balance_fen=balance_fen, status=status))
+
+
+async def account_by_citizen_id(conn: Any, citizen_id: str) -> Account | None:
+    row = (await conn.execute(sa.select(accounts).where(accounts.c.citizen_id == citizen_id))).first()
+    return Account(**row._mapping) if row else None

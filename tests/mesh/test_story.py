@@ -27,7 +27,7 @@ def medicine(fen: int) -> list[spb.LineItem]:
 async def settle(client, card_no: str, fen: int, msg_id: str, pin: str = PIN) -> spb.SettleResponse:  # noqa: ANN001
     return await client.settlement.Settle(
         spb.SettleRequest(msg_id=msg_id, card_no=card_no, pin=pin, care_type=spb.CARE_TYPE_PHARMACY, items=medicine(fen)),
-        metadata=PHARMACY.metadata(),
+        metadata=await PHARMACY.signed_in(client.settlement),
     )
 
 

@@ -66,6 +66,7 @@ async def test_malformed_requests_get_precise_errors_and_write_nothing(mesh: Mes
     person = (await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
         request_id="r1", citizen_id=valid_id, name="李四", region_code="370100",
         insured_category=identity_pb2.INSURED_CATEGORY_FLEXIBLE))).person
+    signed = await PHARMACY.signed_in(client.settlement)
     await mesh.settle_idle()
     before = await _counts(mesh)
     bad_id = valid_id[:-1] + ("0" if valid_id[-1] != "0" else "1")
@@ -114,8 +115,16 @@ async def test_malformed_requests_get_precise_errors_and_write_nothing(mesh: Mes
             msg_id="m2", card_no="C0000000000", care_type=spb.CARE_TYPE_PHARMACY), metadata=PHARMACY.metadata()), invalid, "FIELD_REQUIRED"),
         (client.settlement.Settle(spb.SettleRequest(
             msg_id="m3", card_no="C0000000000", care_type=spb.CARE_TYPE_PHARMACY,
-            items=[spb.LineItem(catalog_class=spb.CATALOG_CLASS_A, amount_fen=100)]), metadata=PHARMACY.metadata()),
+            items=[spb.LineItem(catalog_class=spb.CATALOG_CLASS_A, amount_fen=100)]), metadata=signed),
          grpc.StatusCode.NOT_FOUND, "CARD_NOT_FOUND"),
+        (client.settlement.Settle(spb.SettleRequest(
+            msg_id="m4", card_no="C0000000000", care_type=spb.CARE_TYPE_PHARMACY,
+            items=[spb.LineItem(catalog_class=spb.CATALOG_CLASS_A, amount_fen=100)]), metadata=PHARMACY.metadata()),
+         grpc.StatusCode.FAILED_PRECONDITION, "NOT_SIGNED_IN"),
+        (client.settlement.Settle(spb.SettleRequest(
+            msg_id="m5", card_no="C0000000000", care_type=spb.CARE_TYPE_INPATIENT,
+            items=[spb.LineItem(catalog_class=spb.CATALOG_CLASS_A, amount_fen=100)]), metadata=signed),
+         grpc.StatusCode.PERMISSION_DENIED, "CARE_TYPE_NOT_ALLOWED"),
         (client.settlement.Settle(spb.SettleRequest(
             card_no="C0000000000", care_type=spb.CARE_TYPE_PHARMACY,
             items=[spb.LineItem(catalog_class=spb.CATALOG_CLASS_A, amount_fen=100)]), metadata=PHARMACY.metadata()), invalid, "FIELD_REQUIRED"),

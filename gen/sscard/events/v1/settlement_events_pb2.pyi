@@ -51,3 +51,23 @@ class AccountPaidOut(_message.Message):
     amount_fen: int
     reason: str
     def __init__(self, person_id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount_fen: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PinLocked(_message.Message):
+    __slots__ = ("card_no", "wrong_attempts", "institution_code")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    WRONG_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    wrong_attempts: int
+    institution_code: str
+    def __init__(self, card_no: _Optional[str] = ..., wrong_attempts: _Optional[int] = ..., institution_code: _Optional[str] = ...) -> None: ...
+
+class AccountMovedOut(_message.Message):
+    __slots__ = ("person_id", "amount_fen", "to_region_code")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    TO_REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    amount_fen: int
+    to_region_code: str
+    def __init__(self, person_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., to_region_code: _Optional[str] = ...) -> None: ...

@@ -38,6 +38,11 @@ class SettlementServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.SignIn = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/SignIn',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SignInRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SignInResponse.FromString,
+                _registered_method=True)
         self.AllocateToAccount = channel.unary_unary(
                 '/sscard.settlement.v1.SettlementService/AllocateToAccount',
                 request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.AllocateToAccountRequest.SerializeToString,
@@ -58,6 +63,36 @@ class SettlementServiceStub:
                 request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SettleRequest.SerializeToString,
                 response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SettleResponse.FromString,
                 _registered_method=True)
+        self.RevokeSettlement = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/RevokeSettlement',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RevokeSettlementRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RevokeSettlementResponse.FromString,
+                _registered_method=True)
+        self.ReverseSettlement = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/ReverseSettlement',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReverseSettlementRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReverseSettlementResponse.FromString,
+                _registered_method=True)
+        self.Reconcile = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/Reconcile',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileResponse.FromString,
+                _registered_method=True)
+        self.CreateFiling = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/CreateFiling',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.CreateFilingRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.CreateFilingResponse.FromString,
+                _registered_method=True)
+        self.ListFilings = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/ListFilings',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ListFilingsRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ListFilingsResponse.FromString,
+                _registered_method=True)
+        self.RegisterLegacyAccount = channel.unary_unary(
+                '/sscard.settlement.v1.SettlementService/RegisterLegacyAccount',
+                request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RegisterLegacyAccountRequest.SerializeToString,
+                response_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RegisterLegacyAccountResponse.FromString,
+                _registered_method=True)
         self.GetAccount = channel.unary_unary(
                 '/sscard.settlement.v1.SettlementService/GetAccount',
                 request_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.GetAccountRequest.SerializeToString,
@@ -77,6 +112,14 @@ class SettlementServiceServicer:
     (`x-sscard-institution`, `authorization: Bearer <token>`).
     """
 
+    def SignIn(self, request, context):
+        """Daily sign-in of an institution (national 9001): returns the sign_no that
+        later settlement calls carry in metadata `x-sscard-sign-no`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AllocateToAccount(self, request, context):
         """Credits an allocation (拨付) to a person's personal account. Fund authority only.
         """
@@ -85,7 +128,8 @@ class SettlementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CheckCard(self, request, context):
-        """Whether a card may settle now, and why not (national 1101 person info).
+        """Who is this and may they settle now, and why not (national 1101 person
+        info): by card number (+ PIN), citizen ID, or electronic-card token.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -100,6 +144,53 @@ class SettlementServiceServicer:
 
     def Settle(self, request, context):
         """Settles a bill on the card (2207/2304 settlement). Idempotent on msg_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeSettlement(self, request, context):
+        """Revokes (撤销, 2208/2305) one of the caller's own settlements: the account is
+        refunded and the year-to-date accumulators drop it. Idempotent on msg_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReverseSettlement(self, request, context):
+        """Reverses (冲正, 2601) a settlement whose outcome the institution does not
+        know, by its original msg_id: undoes it if it happened, records a no-op
+        (and blocks a late original) otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reconcile(self, request, context):
+        """Daily reconciliation (对账, 3201/3202): the institution's totals and details
+        against ours; match, or the differing settlements.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateFiling(self, request, context):
+        """Records an out-of-region care filing (异地就医备案) by the insured's region.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFilings(self, request, context):
+        """A person's filings, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterLegacyAccount(self, request, context):
+        """Registers the balance of a legacy medical insurance card (医保卡); it merges
+        into the personal account when the person's social security card activates.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,6 +213,11 @@ class SettlementServiceServicer:
 
 def add_SettlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'SignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignIn,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SignInRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SignInResponse.SerializeToString,
+            ),
             'AllocateToAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.AllocateToAccount,
                     request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.AllocateToAccountRequest.FromString,
@@ -141,6 +237,36 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.Settle,
                     request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SettleRequest.FromString,
                     response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.SettleResponse.SerializeToString,
+            ),
+            'RevokeSettlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeSettlement,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RevokeSettlementRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RevokeSettlementResponse.SerializeToString,
+            ),
+            'ReverseSettlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReverseSettlement,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReverseSettlementRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReverseSettlementResponse.SerializeToString,
+            ),
+            'Reconcile': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reconcile,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileResponse.SerializeToString,
+            ),
+            'CreateFiling': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateFiling,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.CreateFilingRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.CreateFilingResponse.SerializeToString,
+            ),
+            'ListFilings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFilings,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ListFilingsRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.ListFilingsResponse.SerializeToString,
+            ),
+            'RegisterLegacyAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterLegacyAccount,
+                    request_deserializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RegisterLegacyAccountRequest.FromString,
+                    response_serializer=sscard_dot_settlement_dot_v1_dot_settlement__pb2.RegisterLegacyAccountResponse.SerializeToString,
             ),
             'GetAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAccount,
@@ -166,6 +292,33 @@ class SettlementService:
     Institution calls carry the institution's credential in metadata
     (`x-sscard-institution`, `authorization: Bearer <token>`).
     """
+
+    @staticmethod
+    def SignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/SignIn',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.SignInRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.SignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def AllocateToAccount(request,
@@ -265,6 +418,168 @@ class SettlementService:
             '/sscard.settlement.v1.SettlementService/Settle',
             sscard_dot_settlement_dot_v1_dot_settlement__pb2.SettleRequest.SerializeToString,
             sscard_dot_settlement_dot_v1_dot_settlement__pb2.SettleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeSettlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/RevokeSettlement',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.RevokeSettlementRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.RevokeSettlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReverseSettlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/ReverseSettlement',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReverseSettlementRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReverseSettlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reconcile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/Reconcile',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateFiling(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/CreateFiling',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.CreateFilingRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.CreateFilingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFilings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/ListFilings',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.ListFilingsRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.ListFilingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterLegacyAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.settlement.v1.SettlementService/RegisterLegacyAccount',
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.RegisterLegacyAccountRequest.SerializeToString,
+            sscard_dot_settlement_dot_v1_dot_settlement__pb2.RegisterLegacyAccountResponse.FromString,
             options,
             channel_credentials,
             insecure,
