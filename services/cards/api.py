@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 import grpc
@@ -11,12 +12,15 @@ from services.cards import domain, store
 from services.cards.domain import ApplicationKind, Card, CardState
 from services.common.agents import validate_agent
 from services.common.app import Runtime
+from services.common.auth import issue_ecard_token
 from services.common.db import UnitOfWork
 from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require
 from sscard.cards.v1 import cards_pb2 as pb
 from sscard.cards.v1 import cards_pb2_grpc
 from sscard.events.v1 import cards_events_pb2 as events
 
+# The QR code refreshes every minute in the holder's app (real time: it is a credential).
+ECARD_TTL_S = 60
 KINDS = {
     pb.APPLICATION_KIND_FIRST: ApplicationKind.FIRST,
     pb.APPLICATION_KIND_REISSUE: ApplicationKind.REISSUE,
@@ -29,6 +33,8 @@ CHANNELS = {
     pb.APPLICATION_CHANNEL_EMPLOYER_BATCH: "employer_batch",
     pb.APPLICATION_CHANNEL_ONLINE: "online",
 }
+DELIVERIES = {pb.DELIVERY_OUTLET_PICKUP: "outlet_pickup", pb.DELIVERY_COURIER: "courier"}
+FAILURES = {pb.FailureReason.Value("FAILURE_REASON_" + r.name): r for r in domain.FailureReason}
 ACTIVATION_CHANNELS = {
     pb.ACTIVATION_CHANNEL_INSTITUTION: "institution",
     pb.ACTIVATION_CHANNEL_BANK_OUTLET: "bank_outlet",
@@ -53,6 +59,8 @@ def card_to_pb(card: Card) -> pb.Card:
         replaced_by_card_no=card.replaced_by_card_no,
         pin_enabled=card.pin_enabled,
         failure_reason=card.failure_reason,
+        delivery=pb.Delivery.Value("DELIVERY_" + card.delivery.upper()),
+        employer_unit_id=card.employer_unit_id,
     )
     message.applied_at.FromDatetime(card.applied_at)
     if card.activated_at:
@@ -99,7 +107,10 @@ class CardsCore:
             raise NotFound("CARD_NOT_FOUND", f"no card {card_no}", card_no=card_no)
         return card
 
-    async def apply(self, uow: UnitOfWork, person_id: str, kind: ApplicationKind, channel: str, replaces: str = "") -> Card:
+    async def apply(
+        self, uow: UnitOfWork, person_id: str, kind: ApplicationKind, channel: str, replaces: str = "",
+        delivery: str = "outlet_pickup", address: str = "",
+    ) -> Card:
         person = await store.get_person(uow.conn, person_id)
         if person is None:
             raise NotFound("PERSON_NOT_FOUND", f"no person {person_id}", person_id=person_id)
@@ -115,6 +126,8 @@ class CardsCore:
             pin_salt=secrets.token_hex(16),
             pepper=self.pepper,
             replaces_card_no=replaces,
+            delivery=delivery,
+            delivery_address=address,
         )
         await store.insert_card(uow.conn, card)
         await self.publish(uow, card, "applied")
@@ -164,8 +177,11 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         require(request.person_id, "person_id")
         kind = KINDS.get(request.kind or pb.APPLICATION_KIND_FIRST)
         channel = CHANNELS.get(request.channel or pb.APPLICATION_CHANNEL_OUTLET)
-        if kind is None or channel is None:
-            raise InvalidArgument("INVALID_ENUM", "kind and channel must be known values")
+        delivery = DELIVERIES.get(request.delivery or pb.DELIVERY_OUTLET_PICKUP)
+        if kind is None or channel is None or delivery is None or kind is ApplicationKind.REMAKE:
+            raise InvalidArgument("INVALID_ENUM", "kind, channel and delivery must be known values (remakes come from RecallCard)")
+        if delivery == "courier" and not request.delivery_address.strip():
+            raise InvalidArgument("FIELD_REQUIRED", "delivery_address is required for courier delivery", field="delivery_address")
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref)
 
         async def work(uow: UnitOfWork) -> pb.ApplyForCardResponse:
@@ -173,7 +189,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
             if kind is not ApplicationKind.FIRST:
                 held = [c for c in await store.person_cards(uow.conn, request.person_id) if c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT)]
                 replaces = held[0].card_no if held else ""
-            card = await self.core.apply(uow, request.person_id, kind, channel, replaces)
+            card = await self.core.apply(uow, request.person_id, kind, channel, replaces, delivery, request.delivery_address[:200])
             await uow.audit("card.applied", card.card_no, channel=channel, agent=agent.describe() if agent else "")
             return pb.ApplyForCardResponse(card=card_to_pb(card))
 
@@ -265,3 +281,102 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
                 PermissionDenied("PIN_INCORRECT", f"wrong PIN; {left} attempt(s) left before the card locks", attempts_left=str(left))
             )
         return updated
+
+    async def ApplyForCardsBatch(self, request: pb.ApplyForCardsBatchRequest, context: grpc.aio.ServicerContext) -> pb.ApplyForCardsBatchResponse:
+        require(request.employer_unit_id, "employer_unit_id")
+        require(list(request.person_ids), "person_ids")
+        if len(request.person_ids) > 1000 or len(set(request.person_ids)) != len(request.person_ids):
+            raise InvalidArgument("INVALID_BATCH", "a batch names at most 1000 distinct persons", field="person_ids")
+
+        async def work(uow: UnitOfWork) -> pb.ApplyForCardsBatchResponse:
+            response = pb.ApplyForCardsBatchResponse()
+            for person_id in request.person_ids:
+                person = await store.get_person(uow.conn, person_id)
+                if person is None or person.employer_unit_id != request.employer_unit_id:
+                    response.outcomes.add(person_id=person_id, refusal_reason="NOT_A_MEMBER")
+                    continue
+                try:
+                    domain.check_can_apply(person, await store.person_cards(uow.conn, person_id), ApplicationKind.FIRST)
+                except FailedPrecondition as refusal:
+                    response.outcomes.add(person_id=person_id, refusal_reason=refusal.reason)
+                    continue
+                card = await self.core.apply(uow, person_id, ApplicationKind.FIRST, "employer_batch")
+                await uow.audit("card.applied", card.card_no, channel="employer_batch", detail=request.employer_unit_id)
+                response.outcomes.add(person_id=person_id, card=card_to_pb(card))
+            return response
+
+        return await self.db.idempotent("ApplyForCardsBatch", request, pb.ApplyForCardsBatchResponse, work)
+
+    async def RecordProductionFailure(self, request: pb.RecordProductionFailureRequest, context: grpc.aio.ServicerContext) -> pb.RecordProductionFailureResponse:
+        reason = FAILURES.get(request.reason)
+        if reason is None:
+            raise InvalidArgument("FIELD_REQUIRED" if not request.reason else "INVALID_ENUM", "reason must be a known failure reason", field="reason")
+
+        async def work(uow: UnitOfWork) -> pb.RecordProductionFailureResponse:
+            card = domain.fail_production(await self.core.load(uow, request.card_no), reason)
+            await store.save_card(uow.conn, card)
+            await self.core.publish(uow, card, "failed")
+            await uow.audit("card.failed", card.card_no, channel="factory", detail=card.failure_reason)
+            return pb.RecordProductionFailureResponse(card=card_to_pb(card))
+
+        return await self.db.idempotent("RecordProductionFailure", request, pb.RecordProductionFailureResponse, work)
+
+    async def RecallCard(self, request: pb.RecallCardRequest, context: grpc.aio.ServicerContext) -> pb.RecallCardResponse:
+        require(request.what_is_wrong.strip(), "what_is_wrong")
+
+        async def work(uow: UnitOfWork) -> pb.RecallCardResponse:
+            card = domain.recall(await self.core.load(uow, request.card_no))
+            await store.save_card(uow.conn, card)
+            await self.core.publish(uow, card, "recalled")
+            remake = await self.core.apply(uow, card.person_id, ApplicationKind.REMAKE, card.channel, delivery=card.delivery, address=card.delivery_address)
+            await uow.audit("card.recalled", card.card_no, detail=f"{request.what_is_wrong[:100]}; remake {remake.card_no}")
+            return pb.RecallCardResponse(recalled=card_to_pb(card), remake=card_to_pb(remake))
+
+        return await self.db.idempotent("RecallCard", request, pb.RecallCardResponse, work)
+
+    async def UnlockCard(self, request: pb.UnlockCardRequest, context: grpc.aio.ServicerContext) -> pb.UnlockCardResponse:
+        agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, request.citizen_id)
+
+        async def work(uow: UnitOfWork) -> pb.UnlockCardResponse:
+            card = domain.unlock(await self.core.load(uow, request.card_no), request.citizen_id)
+            await store.save_card(uow.conn, card)
+            await self.core.publish(uow, card, "unlocked")
+            await uow.audit("card.unlocked", card.card_no, channel="outlet", agent=agent.describe() if agent else "")
+            return pb.UnlockCardResponse(card=card_to_pb(card))
+
+        return await self.db.idempotent("UnlockCard", request, pb.UnlockCardResponse, work)
+
+    async def ResetPin(self, request: pb.ResetPinRequest, context: grpc.aio.ServicerContext) -> pb.ResetPinResponse:
+        agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, request.citizen_id)
+
+        async def work(uow: UnitOfWork) -> pb.ResetPinResponse:
+            card = domain.reset_pin(await self.core.load(uow, request.card_no), request.citizen_id, self.core.pepper, secrets.token_hex(16))
+            await store.save_card(uow.conn, card)
+            await self.core.publish(uow, card, "pin_changed")
+            await uow.audit("card.pin_reset", card.card_no, channel="outlet", agent=agent.describe() if agent else "")
+            return pb.ResetPinResponse(card=card_to_pb(card))
+
+        return await self.db.idempotent("ResetPin", request, pb.ResetPinResponse, work)
+
+    async def QueryProgress(self, request: pb.QueryProgressRequest, context: grpc.aio.ServicerContext) -> pb.QueryProgressResponse:
+        require(request.name.strip(), "name")
+        require(request.citizen_id, "citizen_id")
+        found = await self.db.read(lambda c: store.cards_of_citizen(c, request.citizen_id))
+        # Name and ID must both match: the query answers nothing to someone who knows only one.
+        mine = [card for card in found if card.name == request.name.strip()]
+        if not mine:
+            raise NotFound("NO_APPLICATION", "no application for this name and citizen ID")
+        return pb.QueryProgressResponse(cards=[card_to_pb(c) for c in mine])
+
+    async def IssueElectronicCardToken(self, request: pb.IssueElectronicCardTokenRequest, context: grpc.aio.ServicerContext) -> pb.IssueElectronicCardTokenResponse:
+        domain.check_pin_format(request.pin)
+
+        async def work(uow: UnitOfWork) -> pb.IssueElectronicCardTokenResponse:
+            card = await self._verify(uow, await self.core.load(uow, request.card_no), request.pin)
+            domain.check_electronic_card(card)
+            expires = int(time.time()) + ECARD_TTL_S
+            response = pb.IssueElectronicCardTokenResponse(token=issue_ecard_token(card.card_no, expires, self.core.rt.settings.token_secret))
+            response.expires_at.FromSeconds(expires)
+            return response
+
+        return await self.db.transact(work)

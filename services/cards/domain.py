@@ -41,6 +41,17 @@ class ApplicationKind(str, Enum):
     FIRST = "first"
     REISSUE = "reissue"  # 补卡, after a formal loss
     EXCHANGE = "exchange"  # 换卡, damaged card
+    REMAKE = "remake"  # recalled for wrong printed data: free
+
+
+class FailureReason(str, Enum):
+    """Why production failed (制卡失败), as the city guides list them."""
+
+    BANK_ACCOUNT_FAILED = "bank_account_failed"
+    CARD_HELD_IN_PROVINCE = "card_held_in_province"
+    LEFT_EMPLOYER = "left_employer"
+    PHOTO_NOT_COMPLIANT = "photo_not_compliant"
+    IDENTITY_CHANGED = "identity_changed"
 
 
 class LossState(str, Enum):
@@ -59,6 +70,7 @@ class PersonView:
     birth_date: date
     region_code: str
     deceased: bool
+    employer_unit_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,9 @@ class Card:
     failure_reason: str = ""
     loss_state: LossState = LossState.NONE
     activated_at: datetime | None = None
+    delivery: str = "outlet_pickup"
+    delivery_address: str = ""
+    employer_unit_id: str = ""
 
 
 def hash_pin(pepper: bytes, salt: str, pin: str) -> str:
@@ -116,6 +131,8 @@ def check_can_apply(person: PersonView, cards: list[Card], kind: ApplicationKind
     if person.deceased:
         raise FailedPrecondition("PERSON_DECEASED", "the person is deceased")
     held = [c for c in cards if c.state in HELD_STATES]
+    if kind is ApplicationKind.REMAKE:
+        return
     if kind is ApplicationKind.FIRST and held:
         raise FailedPrecondition("CARD_ALREADY_HELD", f"the person already holds card {held[0].card_no}", card_no=held[0].card_no)
     if kind is not ApplicationKind.FIRST:
@@ -127,8 +144,8 @@ def check_can_apply(person: PersonView, cards: list[Card], kind: ApplicationKind
 
 
 def fee_for(kind: ApplicationKind, policy: RegionPolicy) -> int:
-    """The first card is free; a reissue or exchange costs the region's fee."""
-    return 0 if kind is ApplicationKind.FIRST else policy.replacement_fee_fen
+    """The first card and a remake after a recall are free; a reissue or exchange costs the region's fee."""
+    return 0 if kind in (ApplicationKind.FIRST, ApplicationKind.REMAKE) else policy.replacement_fee_fen
 
 
 def new_card(
@@ -143,6 +160,8 @@ def new_card(
     pin_salt: str,
     pepper: bytes,
     replaces_card_no: str = "",
+    delivery: str = "outlet_pickup",
+    delivery_address: str = "",
 ) -> Card:
     ready_by = policy.calendar.add_working_days(now.date(), policy.production_days(channel))
     return Card(
@@ -161,6 +180,9 @@ def new_card(
         pin_hash=hash_pin(pepper, pin_salt, INITIAL_PIN),
         pin_salt=pin_salt,
         replaces_card_no=replaces_card_no,
+        delivery=delivery,
+        delivery_address=delivery_address,
+        employer_unit_id=person.employer_unit_id if channel == "employer_batch" else "",
     )
 
 
@@ -238,3 +260,67 @@ def change_pin(card: Card, new_pin: str, birth_date: date, pepper: bytes, salt: 
     if reason:
         raise InvalidArgument("WEAK_PIN", f"new_pin is too weak: {reason}", field="new_pin")
     return replace(card, pin_hash=hash_pin(pepper, salt, new_pin), pin_salt=salt, pin_enabled=True, wrong_pin_count=0)
+
+
+
+def fail_production(card: Card, reason: FailureReason) -> Card:
+    """The factory could not make the card; the reason is shown to the applicant."""
+    if card.state not in (CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY):
+        raise FailedPrecondition("NOT_IN_PRODUCTION", f"card is {card.state.value}")
+    return replace(card, state=CardState.FAILED, failure_reason=reason.value.upper())
+
+
+def recall(card: Card) -> Card:
+    """Wrong data printed (photo, name, ID): the card is recalled and remade free."""
+    if card.state not in (CardState.READY, CardState.HANDED_OUT, CardState.ACTIVE):
+        raise FailedPrecondition("NOT_RECALLABLE", f"a {card.state.value} card cannot be recalled")
+    return replace(card, state=CardState.RECALLED)
+
+
+def check_holder(card: Card, citizen_id: str) -> None:
+    """Outlet services need the holder's ID (or a proxy's, with the holder's)."""
+    if not citizen_id:
+        raise InvalidArgument("FIELD_REQUIRED", "citizen_id of the holder is required", field="citizen_id")
+    if citizen_id != card.citizen_id:
+        raise PermissionDenied("HOLDER_MISMATCH", "the ID shown is not the holder's")
+
+
+def unlock(card: Card, citizen_id: str) -> Card:
+    check_holder(card, citizen_id)
+    if card.state is not CardState.LOCKED:
+        raise FailedPrecondition("CARD_NOT_LOCKED", f"card is {card.state.value}")
+    return replace(card, state=CardState.ACTIVE if card.activated_at else CardState.HANDED_OUT, wrong_pin_count=0)
+
+
+def reset_pin(card: Card, citizen_id: str, pepper: bytes, salt: str) -> Card:
+    """Back to the initial PIN, not enabled, wrong count cleared (and unlocked)."""
+    check_holder(card, citizen_id)
+    check_usable_for_pin(replace(card, state=CardState.ACTIVE) if card.state is CardState.LOCKED else card)
+    state = (CardState.ACTIVE if card.activated_at else CardState.HANDED_OUT) if card.state is CardState.LOCKED else card.state
+    return replace(card, pin_hash=hash_pin(pepper, salt, INITIAL_PIN), pin_salt=salt, pin_enabled=False, wrong_pin_count=0, state=state)
+
+
+def check_electronic_card(card: Card) -> None:
+    """The electronic card mirrors the physical card's state."""
+    if card.loss_state is not LossState.NONE:
+        raise FailedPrecondition("CARD_REPORTED_LOST", "the card is reported lost")
+    if card.state is CardState.LOCKED:
+        raise FailedPrecondition("PIN_LOCKED", "the card is locked")
+    if card.state is not CardState.ACTIVE:
+        raise FailedPrecondition(f"CARD_{card.state.value.upper()}" if card.state in (CardState.REPLACED, CardState.CANCELLED) else "CARD_NOT_ACTIVE",
+                                 f"card is {card.state.value}")
+
+
+def change_holder_data(card: Card, person: PersonView) -> Card:
+    """A name or ID change: a pending application fails; an issued card carries the new data."""
+    if card.state in (CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY):
+        return replace(card, state=CardState.FAILED, failure_reason="IDENTITY_CHANGED", name=person.name, citizen_id=person.citizen_id)
+    return replace(card, name=person.name, citizen_id=person.citizen_id)
+
+
+def transfer(card: Card, to_region: str, within_province: bool) -> Card:
+    """Within the province the card is kept but must be re-activated in the new region; beyond it, cancelled."""
+    if not within_province:
+        return cancel(card, "TRANSFERRED_OUT")
+    state = CardState.HANDED_OUT if card.state is CardState.ACTIVE else card.state
+    return replace(card, region_code=to_region, state=state, activated_at=None if state is CardState.HANDED_OUT else card.activated_at)

@@ -13,7 +13,7 @@ from sscard.events.v1 import envelope_pb2, identity_events_pb2, loss_events_pb2,
 
 
 def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
-    async def person_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
+    async def person_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
         person = PersonView(
             person_id=event.person_id,
             citizen_id=event.citizen_id,
@@ -21,8 +21,22 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
             birth_date=date.fromisoformat(event.birth_date),
             region_code=event.region_code,
             deceased=event.status == "deceased",
+            employer_unit_id=event.employer_unit_id,
         )
         await store.upsert_person(uow.conn, person)
+        if envelope.event_type == "person.changed":
+            for card in await store.person_cards(uow.conn, person.person_id):
+                if card.state in domain.HELD_STATES:
+                    changed = domain.change_holder_data(card, person)
+                    await store.save_card(uow.conn, changed)
+                    await core.publish(uow, changed, "failed" if changed.state is CardState.FAILED else "holder_changed")
+        if envelope.event_type == "person.transferred":
+            within = event.transfer_scope == "within_province"
+            for card in await store.person_cards(uow.conn, person.person_id):
+                if card.state in domain.HELD_STATES:
+                    moved = domain.transfer(card, event.region_code, within)
+                    await store.save_card(uow.conn, moved)
+                    await core.publish(uow, moved, "transferred" if within else "cancelled")
         if person.deceased:
             for card in await store.person_cards(uow.conn, person.person_id):
                 if card.state in domain.HELD_STATES:
@@ -58,7 +72,7 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
 
     identity = [
         Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
-        for what in ("registered", "deceased")
+        for what in ("registered", "deceased", "changed", "transferred")
     ]
     loss = [
         Subscription(f"sscard.loss.card.{what}", loss_events_pb2.CardLossChanged, loss_changed)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from services.cards.domain import ApplicationKind, Card, CardState, LossState, PersonView
 from services.common.clock import from_micros, to_micros
-from services.common.db import Migration, common_tables, create_all
+from services.common.db import Migration, add_tables_and_columns, common_tables, create_all, upsert
 
 metadata = sa.MetaData()
 common_tables(metadata)
@@ -22,6 +22,7 @@ persons = sa.Table(
     sa.Column("birth_date", sa.String(10), nullable=False),
     sa.Column("region_code", sa.String(12), nullable=False),
     sa.Column("deceased", sa.Boolean, nullable=False),
+    sa.Column("employer_unit_id", sa.String(40), nullable=False, server_default=""),
 )
 
 cards = sa.Table(
@@ -48,10 +49,17 @@ cards = sa.Table(
     sa.Column("replaced_by_card_no", sa.String(20), nullable=False),
     sa.Column("failure_reason", sa.String(60), nullable=False),
     sa.Column("loss_state", sa.String(10), nullable=False),
+    sa.Column("delivery", sa.String(16), nullable=False, server_default="outlet_pickup"),
+    sa.Column("delivery_address", sa.String(200), nullable=False, server_default=""),
+    sa.Column("employer_unit_id", sa.String(40), nullable=False, server_default=""),
     sa.Index("ix_cards_due", "state", "ready_by"),
+    sa.Index("ix_cards_citizen", "citizen_id"),
 )
 
-MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+MIGRATIONS = [
+    Migration(1, "initial schema", create_all(metadata)),
+    Migration(2, "delivery, employer unit; citizen-ID index for progress queries", add_tables_and_columns(metadata)),
+]
 
 
 def _to_card(row: Any) -> Card:
@@ -77,6 +85,9 @@ def _to_card(row: Any) -> Card:
         failure_reason=row.failure_reason,
         loss_state=LossState(row.loss_state),
         activated_at=from_micros(row.activated_us) if row.activated_us is not None else None,
+        delivery=row.delivery,
+        delivery_address=row.delivery_address,
+        employer_unit_id=row.employer_unit_id,
     )
 
 
@@ -103,6 +114,9 @@ def _values(card: Card) -> dict[str, Any]:
         replaced_by_card_no=card.replaced_by_card_no,
         failure_reason=card.failure_reason,
         loss_state=card.loss_state.value,
+        delivery=card.delivery,
+        delivery_address=card.delivery_address,
+        employer_unit_id=card.employer_unit_id,
     )
 
 
@@ -140,14 +154,16 @@ async def get_person(conn: Any, person_id: str) -> PersonView | None:
     row = (await conn.execute(sa.select(persons).where(persons.c.person_id == person_id))).first()
     if row is None:
         return None
-    return PersonView(row.person_id, row.citizen_id, row.name, date.fromisoformat(row.birth_date), row.region_code, row.deceased)
+    return PersonView(row.person_id, row.citizen_id, row.name, date.fromisoformat(row.birth_date), row.region_code, row.deceased, row.employer_unit_id)
 
 
 async def upsert_person(conn: Any, person: PersonView) -> None:
-    values = dict(
+    await upsert(conn, persons, {"person_id": person.person_id}, dict(
         citizen_id=person.citizen_id, name=person.name, birth_date=person.birth_date.isoformat(),
-        region_code=person.region_code, deceased=person.deceased,
-    )
-    result = await conn.execute(persons.update().where(persons.c.person_id == person.person_id).values(**values))
-    if result.rowcount == 0:
-        await conn.execute(persons.insert().values(person_id=person.person_id, **values))
+        region_code=person.region_code, deceased=person.deceased, employer_unit_id=person.employer_unit_id,
+    ))
+
+
+async def cards_of_citizen(conn: Any, citizen_id: str) -> list[Card]:
+    rows = await conn.execute(sa.select(cards).where(cards.c.citizen_id == citizen_id).order_by(cards.c.applied_us.desc()))
+    return [_to_card(r) for r in rows]

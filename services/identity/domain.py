@@ -36,6 +36,39 @@ class Person:
     employer_unit_id: str
     registered_at: datetime
     date_of_death: date | None = None
+    coverage_start: date | None = None
+
+
+@dataclass(frozen=True)
+class EmployerUnit:
+    """参保单位: enrols and pays for its employees, applies for their cards in batches."""
+
+    unit_id: str
+    name: str
+    credit_code: str
+    region_code: str
+
+
+NEWBORN_WINDOW_MONTHS = 3
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def coverage_start(birth: date, enrolled_on: date) -> date:
+    """A newborn enrolled within 3 months of birth is covered from birth; otherwise cover starts
+    in the month of payment (enrolment)."""
+    if enrolled_on <= _add_months(birth, NEWBORN_WINDOW_MONTHS):
+        return birth
+    return enrolled_on.replace(day=1)
 
 
 def validate_name(name: str) -> str:
@@ -68,6 +101,7 @@ def register_person(
     if status is PersonStatus.DECEASED:
         raise InvalidArgument("INVALID_STATUS", "cannot register a deceased person", field="status")
     return Person(
+        coverage_start=coverage_start(parsed.birth_date, now.date()),
         person_id=person_id,
         citizen_id=parsed,
         name=validate_name(name),
@@ -86,3 +120,36 @@ def record_death(person: Person, date_of_death: date, today: date) -> Person:
     if date_of_death > today or date_of_death < person.citizen_id.birth_date:
         raise InvalidArgument("INVALID_DATE", "date_of_death must lie between birth and today", field="date_of_death")
     return replace(person, status=PersonStatus.DECEASED, date_of_death=date_of_death)
+
+
+def change_identity(person: Person, new_name: str, new_citizen_id: str) -> Person:
+    """Name or ID-number change (e.g. a corrected ID): birth date and gender follow the new number."""
+    if person.status is PersonStatus.DECEASED:
+        raise FailedPrecondition("PERSON_DECEASED", "the person is deceased")
+    if not new_name and not new_citizen_id:
+        raise InvalidArgument("NOTHING_TO_CHANGE", "give new_name and/or new_citizen_id")
+    name = validate_name(new_name) if new_name else person.name
+    citizen_id = parse_citizen_id(new_citizen_id, "new_citizen_id") if new_citizen_id else person.citizen_id
+    if name == person.name and citizen_id == person.citizen_id:
+        raise InvalidArgument("NOTHING_TO_CHANGE", "the new data equal the current data")
+    return replace(person, name=name, citizen_id=citizen_id)
+
+
+def transfer(person: Person, to_region: str, to_province: str, from_province: str, within_province: bool) -> Person:
+    """Move the insurance relationship; the scope must match the regions' provinces."""
+    if person.status is PersonStatus.DECEASED:
+        raise FailedPrecondition("PERSON_DECEASED", "the person is deceased")
+    if to_region == person.region_code:
+        raise InvalidArgument("SAME_REGION", "the person is already insured in this region", field="to_region_code")
+    if within_province != (to_province == from_province):
+        raise InvalidArgument("SCOPE_MISMATCH", "scope does not match the regions' provinces", field="scope")
+    return replace(person, region_code=to_region)
+
+
+def new_employer_unit(unit_id: str, name: str, credit_code: str, region_code: str) -> EmployerUnit:
+    if not name.strip():
+        raise InvalidArgument("FIELD_REQUIRED", "name is required", field="name")
+    # 统一社会信用代码: 18 characters, digits and upper-case letters.
+    if len(credit_code) != 18 or not credit_code.isalnum() or credit_code.upper() != credit_code:
+        raise InvalidArgument("INVALID_CREDIT_CODE", "credit_code must be an 18-character unified social credit code", field="credit_code")
+    return EmployerUnit(unit_id, name.strip(), credit_code, region_code)

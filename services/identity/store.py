@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from services.common.citizen_id import CitizenId
 from services.common.clock import from_micros, to_micros
-from services.common.db import Migration, common_tables, create_all
-from services.identity.domain import InsuredCategory, Person, PersonStatus
+from services.common.db import Migration, add_tables_and_columns, common_tables, create_all
+from services.identity.domain import EmployerUnit, InsuredCategory, Person, PersonStatus
 
 metadata = sa.MetaData()
 common_tables(metadata)
@@ -28,9 +28,22 @@ persons = sa.Table(
     sa.Column("employer_unit_id", sa.String(40), nullable=False),
     sa.Column("registered_us", sa.BigInteger, nullable=False),
     sa.Column("date_of_death", sa.String(10), nullable=True),
+    sa.Column("coverage_start", sa.String(10), nullable=False, server_default=""),
+    sa.Index("ix_persons_unit", "employer_unit_id"),
 )
 
-MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+employer_units = sa.Table(
+    "employer_units", metadata,
+    sa.Column("unit_id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("credit_code", sa.String(18), nullable=False, unique=True),
+    sa.Column("region_code", sa.String(12), nullable=False),
+)
+
+MIGRATIONS = [
+    Migration(1, "initial schema", create_all(metadata)),
+    Migration(2, "employer units; coverage start", add_tables_and_columns(metadata)),
+]
 
 
 def _to_person(row: Any) -> Person:
@@ -44,6 +57,7 @@ def _to_person(row: Any) -> Person:
         employer_unit_id=row.employer_unit_id,
         registered_at=from_micros(row.registered_us),
         date_of_death=date.fromisoformat(row.date_of_death) if row.date_of_death else None,
+        coverage_start=date.fromisoformat(row.coverage_start) if row.coverage_start else None,
     )
 
 
@@ -60,6 +74,7 @@ def _values(person: Person) -> dict[str, Any]:
         employer_unit_id=person.employer_unit_id,
         registered_us=to_micros(person.registered_at),
         date_of_death=person.date_of_death.isoformat() if person.date_of_death else None,
+        coverage_start=person.coverage_start.isoformat() if person.coverage_start else "",
     )
 
 
@@ -75,3 +90,22 @@ async def insert_person(conn: Any, person: Person) -> None:
 
 async def update_person(conn: Any, person: Person) -> None:
     await conn.execute(persons.update().where(persons.c.person_id == person.person_id).values(**_values(person)))
+
+
+async def get_unit(conn: Any, unit_id: str) -> EmployerUnit | None:
+    row = (await conn.execute(sa.select(employer_units).where(employer_units.c.unit_id == unit_id))).first()
+    return EmployerUnit(**row._mapping) if row else None
+
+
+async def unit_by_credit_code(conn: Any, credit_code: str) -> EmployerUnit | None:
+    row = (await conn.execute(sa.select(employer_units).where(employer_units.c.credit_code == credit_code))).first()
+    return EmployerUnit(**row._mapping) if row else None
+
+
+async def insert_unit(conn: Any, unit: EmployerUnit) -> None:
+    await conn.execute(employer_units.insert().values(**unit.__dict__))
+
+
+async def unit_members(conn: Any, unit_id: str) -> list[Person]:
+    rows = await conn.execute(sa.select(persons).where(persons.c.employer_unit_id == unit_id).order_by(persons.c.registered_us))
+    return [_to_person(r) for r in rows]

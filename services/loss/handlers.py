@@ -10,7 +10,10 @@ from services.loss import store
 from services.loss.domain import CardView
 from sscard.events.v1 import cards_events_pb2, envelope_pb2, settlement_events_pb2
 
-CARD_EVENTS = ("applied", "ready", "handed_out", "activated", "replaced", "failed", "locked", "unlocked", "cancelled", "pin_changed")
+CARD_EVENTS = (
+    "applied", "ready", "handed_out", "activated", "replaced", "failed", "recalled", "locked", "unlocked",
+    "cancelled", "pin_changed", "holder_changed", "transferred",
+)
 
 
 async def settlement_refused(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: settlement_events_pb2.SettlementRefused) -> None:

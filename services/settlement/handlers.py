@@ -15,7 +15,10 @@ from services.settlement.domain import Account, CardProjection
 from sscard.events.v1 import cards_events_pb2, envelope_pb2, identity_events_pb2, loss_events_pb2
 from sscard.events.v1 import settlement_events_pb2 as events
 
-CARD_EVENTS = ("applied", "ready", "handed_out", "activated", "replaced", "failed", "locked", "unlocked", "cancelled", "pin_changed")
+CARD_EVENTS = (
+    "applied", "ready", "handed_out", "activated", "replaced", "failed", "recalled", "locked", "unlocked",
+    "cancelled", "pin_changed", "holder_changed", "transferred",
+)
 
 
 async def person_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:

@@ -181,6 +181,7 @@ async def test_expiry_schedule_survives_a_restart_and_fires_once(mesh: Mesh) -> 
     client = await mesh.start()
     _, card_no, citizen_id = await holder(mesh, serial=51)
     await client.loss.ReportTemporaryLoss(temporary(card_no, "t1", citizen_id=citizen_id, name=NAME))
+    await eventually(lambda: check(client, card_no), lambda r: r.refusal_reason == "CARD_REPORTED_LOST")
     await mesh.restart("loss")
     client = mesh.client
     mesh.clock.advance(timedelta(days=8))  # a jump well past the 7-day validity

@@ -35,9 +35,13 @@ async def insured(mesh: Mesh, serial: int, category: int = identity_pb2.INSURED_
     """An insured person of the demo region with an active card and a funded account: (person_id, card_no, citizen_id)."""
     client = mesh.client
     citizen_id = make_citizen_id("110105", date(1980, 1, 1) + timedelta(days=serial), serial)
+    unit_id = ""
+    if category == identity_pb2.INSURED_CATEGORY_EMPLOYEE:
+        unit_id = (await client.identity.CreateEmployerUnit(identity_pb2.CreateEmployerUnitRequest(
+            request_id=f"unit-{serial}", name="示范公司", credit_code=f"91110000MA0{serial:07d}", region_code="999900"))).unit.unit_id
     person = (await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
         request_id=f"reg-{serial}", citizen_id=citizen_id, name="吴九", region_code="999900", insured_category=category,
-        employer_unit_id="U1" if category == identity_pb2.INSURED_CATEGORY_EMPLOYEE else ""))).person
+        employer_unit_id=unit_id))).person
     applied = await eventually(lambda: client.cards.ApplyForCard(cards_pb2.ApplyForCardRequest(
         request_id=f"apply-{serial}", person_id=person.person_id, channel=cards_pb2.APPLICATION_CHANNEL_DISTRICT_CENTRE)), lambda r: True)
     card = applied.card

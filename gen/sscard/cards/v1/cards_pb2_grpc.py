@@ -71,6 +71,41 @@ class CardServiceStub:
                 request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.VerifyPinRequest.SerializeToString,
                 response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.VerifyPinResponse.FromString,
                 _registered_method=True)
+        self.ApplyForCardsBatch = channel.unary_unary(
+                '/sscard.cards.v1.CardService/ApplyForCardsBatch',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ApplyForCardsBatchRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ApplyForCardsBatchResponse.FromString,
+                _registered_method=True)
+        self.RecordProductionFailure = channel.unary_unary(
+                '/sscard.cards.v1.CardService/RecordProductionFailure',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecordProductionFailureRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecordProductionFailureResponse.FromString,
+                _registered_method=True)
+        self.RecallCard = channel.unary_unary(
+                '/sscard.cards.v1.CardService/RecallCard',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecallCardRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecallCardResponse.FromString,
+                _registered_method=True)
+        self.UnlockCard = channel.unary_unary(
+                '/sscard.cards.v1.CardService/UnlockCard',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.UnlockCardRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.UnlockCardResponse.FromString,
+                _registered_method=True)
+        self.ResetPin = channel.unary_unary(
+                '/sscard.cards.v1.CardService/ResetPin',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ResetPinRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ResetPinResponse.FromString,
+                _registered_method=True)
+        self.QueryProgress = channel.unary_unary(
+                '/sscard.cards.v1.CardService/QueryProgress',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.QueryProgressRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.QueryProgressResponse.FromString,
+                _registered_method=True)
+        self.IssueElectronicCardToken = channel.unary_unary(
+                '/sscard.cards.v1.CardService/IssueElectronicCardToken',
+                request_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.IssueElectronicCardTokenRequest.SerializeToString,
+                response_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.IssueElectronicCardTokenResponse.FromString,
+                _registered_method=True)
 
 
 class CardServiceServicer:
@@ -129,6 +164,56 @@ class CardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyForCardsBatch(self, request, context):
+        """Batch application by an employer unit for its staff (one pickup certificate each).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordProductionFailure(self, request, context):
+        """The card factory reports a failed production, with the reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecallCard(self, request, context):
+        """Recalls a card printed with wrong data; a free remake is applied for.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnlockCard(self, request, context):
+        """Unlocks a card locked by wrong PINs: at an outlet, with the holder's ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetPin(self, request, context):
+        """Resets a forgotten PIN to the initial one: at an outlet, with the holder's ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryProgress(self, request, context):
+        """Progress of a person's applications, by name + citizen ID (no login needed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueElectronicCardToken(self, request, context):
+        """A short-lived signed QR token of the electronic card (电子社保卡) for the
+        holder's app; refused while the card is lost, locked, replaced or cancelled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +251,41 @@ def add_CardServiceServicer_to_server(servicer, server):
                     servicer.VerifyPin,
                     request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.VerifyPinRequest.FromString,
                     response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.VerifyPinResponse.SerializeToString,
+            ),
+            'ApplyForCardsBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyForCardsBatch,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ApplyForCardsBatchRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ApplyForCardsBatchResponse.SerializeToString,
+            ),
+            'RecordProductionFailure': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordProductionFailure,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecordProductionFailureRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecordProductionFailureResponse.SerializeToString,
+            ),
+            'RecallCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecallCard,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecallCardRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.RecallCardResponse.SerializeToString,
+            ),
+            'UnlockCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlockCard,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.UnlockCardRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.UnlockCardResponse.SerializeToString,
+            ),
+            'ResetPin': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetPin,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ResetPinRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.ResetPinResponse.SerializeToString,
+            ),
+            'QueryProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryProgress,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.QueryProgressRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.QueryProgressResponse.SerializeToString,
+            ),
+            'IssueElectronicCardToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueElectronicCardToken,
+                    request_deserializer=sscard_dot_cards_dot_v1_dot_cards__pb2.IssueElectronicCardTokenRequest.FromString,
+                    response_serializer=sscard_dot_cards_dot_v1_dot_cards__pb2.IssueElectronicCardTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +479,195 @@ class CardService:
             '/sscard.cards.v1.CardService/VerifyPin',
             sscard_dot_cards_dot_v1_dot_cards__pb2.VerifyPinRequest.SerializeToString,
             sscard_dot_cards_dot_v1_dot_cards__pb2.VerifyPinResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyForCardsBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/ApplyForCardsBatch',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.ApplyForCardsBatchRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.ApplyForCardsBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordProductionFailure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/RecordProductionFailure',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.RecordProductionFailureRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.RecordProductionFailureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecallCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/RecallCard',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.RecallCardRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.RecallCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlockCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/UnlockCard',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.UnlockCardRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.UnlockCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetPin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/ResetPin',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.ResetPinRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.ResetPinResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/QueryProgress',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.QueryProgressRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.QueryProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueElectronicCardToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.cards.v1.CardService/IssueElectronicCardToken',
+            sscard_dot_cards_dot_v1_dot_cards__pb2.IssueElectronicCardTokenRequest.SerializeToString,
+            sscard_dot_cards_dot_v1_dot_cards__pb2.IssueElectronicCardTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

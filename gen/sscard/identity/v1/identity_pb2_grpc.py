@@ -50,6 +50,26 @@ class IdentityServiceStub:
                 request_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.RecordDeathRequest.SerializeToString,
                 response_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.RecordDeathResponse.FromString,
                 _registered_method=True)
+        self.ChangeIdentity = channel.unary_unary(
+                '/sscard.identity.v1.IdentityService/ChangeIdentity',
+                request_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ChangeIdentityRequest.SerializeToString,
+                response_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ChangeIdentityResponse.FromString,
+                _registered_method=True)
+        self.TransferInsurance = channel.unary_unary(
+                '/sscard.identity.v1.IdentityService/TransferInsurance',
+                request_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.TransferInsuranceRequest.SerializeToString,
+                response_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.TransferInsuranceResponse.FromString,
+                _registered_method=True)
+        self.CreateEmployerUnit = channel.unary_unary(
+                '/sscard.identity.v1.IdentityService/CreateEmployerUnit',
+                request_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.CreateEmployerUnitRequest.SerializeToString,
+                response_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.CreateEmployerUnitResponse.FromString,
+                _registered_method=True)
+        self.ListUnitMembers = channel.unary_unary(
+                '/sscard.identity.v1.IdentityService/ListUnitMembers',
+                request_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersRequest.SerializeToString,
+                response_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -80,6 +100,37 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangeIdentity(self, request, context):
+        """Changes a person's name or citizen ID number: a pending card application
+        becomes invalid (production fails with IDENTITY_CHANGED) and the card data is remade.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferInsurance(self, request, context):
+        """Moves the insurance relationship to another pooling region: within the
+        province the card is kept (re-activation needed); out of the province the
+        personal account balance moves out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEmployerUnit(self, request, context):
+        """Registers an employer unit (参保单位).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUnitMembers(self, request, context):
+        """The persons enrolled through an employer unit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -97,6 +148,26 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.RecordDeath,
                     request_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.RecordDeathRequest.FromString,
                     response_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.RecordDeathResponse.SerializeToString,
+            ),
+            'ChangeIdentity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeIdentity,
+                    request_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ChangeIdentityRequest.FromString,
+                    response_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ChangeIdentityResponse.SerializeToString,
+            ),
+            'TransferInsurance': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferInsurance,
+                    request_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.TransferInsuranceRequest.FromString,
+                    response_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.TransferInsuranceResponse.SerializeToString,
+            ),
+            'CreateEmployerUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEmployerUnit,
+                    request_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.CreateEmployerUnitRequest.FromString,
+                    response_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.CreateEmployerUnitResponse.SerializeToString,
+            ),
+            'ListUnitMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnitMembers,
+                    request_deserializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersRequest.FromString,
+                    response_serializer=sscard_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +252,114 @@ class IdentityService:
             '/sscard.identity.v1.IdentityService/RecordDeath',
             sscard_dot_identity_dot_v1_dot_identity__pb2.RecordDeathRequest.SerializeToString,
             sscard_dot_identity_dot_v1_dot_identity__pb2.RecordDeathResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeIdentity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.identity.v1.IdentityService/ChangeIdentity',
+            sscard_dot_identity_dot_v1_dot_identity__pb2.ChangeIdentityRequest.SerializeToString,
+            sscard_dot_identity_dot_v1_dot_identity__pb2.ChangeIdentityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferInsurance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.identity.v1.IdentityService/TransferInsurance',
+            sscard_dot_identity_dot_v1_dot_identity__pb2.TransferInsuranceRequest.SerializeToString,
+            sscard_dot_identity_dot_v1_dot_identity__pb2.TransferInsuranceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEmployerUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.identity.v1.IdentityService/CreateEmployerUnit',
+            sscard_dot_identity_dot_v1_dot_identity__pb2.CreateEmployerUnitRequest.SerializeToString,
+            sscard_dot_identity_dot_v1_dot_identity__pb2.CreateEmployerUnitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnitMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sscard.identity.v1.IdentityService/ListUnitMembers',
+            sscard_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersRequest.SerializeToString,
+            sscard_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersResponse.FromString,
             options,
             channel_credentials,
             insecure,
