@@ -59,6 +59,15 @@ async def issue_card(mesh: Mesh, person_id: str, citizen_id: str, kind: int = ca
     activated = await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(
         request_id=f"activate-{card.card_no}", card_no=card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
     assert activated.card.state == cards_pb2.CARD_STATE_ACTIVE
+    # Other services learn of the activation through events; wait until loss and settlement have.
+    from services.loss import store as loss_store
+    from services.settlement import store as settlement_store
+
+    for service, store in (("loss", loss_store), ("settlement", settlement_store)):
+        if service in mesh.runtimes:
+            db = mesh.runtimes[service].db
+            await eventually(lambda: db.read(lambda c: store.get_card(c, card.card_no)),
+                             lambda view: view is not None and getattr(view, "state", getattr(view, "card_state", "")) == "active")
     return activated.card
 
 

@@ -165,3 +165,57 @@ def test_temporary_loss_validity_is_regional_policy() -> None:
     one_day, _ = loss.report_temporary(none, "r1", NOW, timedelta(hours=24))  # the 24-hour city
     assert loss.expire(one_day, NOW + timedelta(hours=23, minutes=59)) is None
     assert loss.expire(one_day, NOW + timedelta(hours=24)) is not None
+
+
+def test_newborn_cover_starts_at_birth_within_three_months_else_from_the_month_of_payment() -> None:
+    assert identity.coverage_start(date(2026, 8, 31), date(2026, 11, 30)) == date(2026, 8, 31)
+    assert identity.coverage_start(date(2026, 8, 31), date(2026, 12, 1)) == date(2026, 12, 1)
+    assert identity.coverage_start(date(1990, 5, 5), date(2026, 11, 20)) == date(2026, 11, 1)
+
+
+def test_identity_change_and_transfer_rules() -> None:
+    person = identity.register_person("p1", "11010519491231002X", "张三", "110000", identity.InsuredCategory.RESIDENT, None, "", NOW)
+    renamed = identity.change_identity(person, "张叁", "")
+    assert renamed.name == "张叁" and renamed.citizen_id == person.citizen_id
+    new_id = make_citizen_id("110105", date(1949, 12, 31), 5)
+    assert identity.change_identity(person, "", new_id).citizen_id.gender == "male"
+    with pytest.raises(InvalidArgument):
+        identity.change_identity(person, "张三", "")
+    assert identity.transfer(person, "130100", "13", "11", within_province=False).region_code == "130100"
+    with pytest.raises(InvalidArgument) as error:
+        identity.transfer(person, "130100", "13", "11", within_province=True)
+    assert error.value.reason == "SCOPE_MISMATCH"
+    with pytest.raises(InvalidArgument):
+        identity.new_employer_unit("u", "公司", "short", "110000")
+
+
+def test_production_failure_recall_unlock_reset_and_the_electronic_card() -> None:
+    applied = _card(state=cards.CardState.APPLIED)
+    failed = cards.fail_production(applied, cards.FailureReason.PHOTO_NOT_COMPLIANT)
+    assert failed.state is cards.CardState.FAILED and failed.failure_reason == "PHOTO_NOT_COMPLIANT"
+    with pytest.raises(FailedPrecondition):
+        cards.fail_production(_card(), cards.FailureReason.BANK_ACCOUNT_FAILED)
+    assert cards.recall(_card()).state is cards.CardState.RECALLED
+    assert cards.fee_for(cards.ApplicationKind.REMAKE, type("P", (), {"replacement_fee_fen": 2000})()) == 0
+    locked = _card(state=cards.CardState.LOCKED, wrong_pin_count=6, activated_at=NOW)
+    with pytest.raises(PermissionDenied):
+        cards.unlock(locked, "11010519491231002X")
+    assert cards.unlock(locked, locked.citizen_id).state is cards.CardState.ACTIVE
+    reset = cards.reset_pin(locked, locked.citizen_id, PEPPER, "t")
+    assert not reset.pin_enabled and reset.state is cards.CardState.ACTIVE and cards.verify_pin(reset, "123456", PEPPER, 6)[1]
+    cards.check_electronic_card(_card())
+    for card, reason in [(_card(loss_state=cards.LossState.TEMPORARY), "CARD_REPORTED_LOST"), (locked, "PIN_LOCKED"),
+                         (_card(state=cards.CardState.REPLACED), "CARD_REPLACED"), (_card(state=cards.CardState.HANDED_OUT), "CARD_NOT_ACTIVE")]:
+        with pytest.raises(FailedPrecondition) as error:
+            cards.check_electronic_card(card)
+        assert error.value.reason == reason
+
+
+def test_holder_changes_and_transfers_reach_the_card() -> None:
+    person = cards.PersonView("p", "11010519491231002X", "李四", date(1949, 12, 31), "110000", False)
+    assert cards.change_holder_data(_card(state=cards.CardState.APPLIED), person).failure_reason == "IDENTITY_CHANGED"
+    kept = cards.change_holder_data(_card(), person)
+    assert kept.state is cards.CardState.ACTIVE and kept.name == "李四"
+    moved = cards.transfer(_card(activated_at=NOW), "110100", within_province=True)
+    assert moved.state is cards.CardState.HANDED_OUT and moved.region_code == "110100"
+    assert cards.transfer(_card(), "450100", within_province=False).state is cards.CardState.CANCELLED
