@@ -9,6 +9,7 @@ or not at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -309,6 +310,10 @@ class Database:
         self.clock = clock
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
+        # SQLite has one writer at a time; queueing writers here, in the event loop, is far
+        # cheaper than letting them collide on the file lock and sleep in SQLite's busy handler.
+        self._writer = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._sqlite_writer: AsyncConnection | None = None
         self.on_commit: list[Callable[[], None]] = []
 
     def table(self, name: str) -> sa.Table:
@@ -340,7 +345,7 @@ class Database:
         for attempt in range(retries + 1):
             try:
                 deferred: CommitThenRaise | None = None
-                async with self.engine.connect() as conn:
+                async with self._writer, self._write_connection() as conn:
                     async with conn.begin():
                         uow = UnitOfWork(conn, self)
                         try:
@@ -386,6 +391,24 @@ class Database:
 
         return await self.transact(once)
 
+    @contextlib.asynccontextmanager
+    async def _write_connection(self):  # noqa: ANN202 - AsyncIterator[AsyncConnection]
+        """SQLite: one long-lived writer connection (writes are serialised anyway, and a pool
+        checkout costs milliseconds per transaction); PostgreSQL: a pooled connection each time."""
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        if self._sqlite_writer is None or self._sqlite_writer.closed:
+            self._sqlite_writer = await self.engine.connect()
+        try:
+            yield self._sqlite_writer
+        except BaseException:
+            if self._sqlite_writer.invalidated:
+                await self._sqlite_writer.close()
+                self._sqlite_writer = None
+            raise
+
     async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run read-only queries (no write lock on SQLite)."""
         async with self.engine.connect() as conn:
@@ -394,6 +417,9 @@ class Database:
                 return await work(conn)
 
     async def close(self) -> None:
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.close()
+            self._sqlite_writer = None
         await self.engine.dispose()
 
 

@@ -64,6 +64,7 @@ class SettlementCore:
         self.token_secret = runtime.settings.token_secret
         self.institutions = load_institutions(runtime.settings.institutions_file)
         self._benefits: dict[str, tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]] = {}
+        self._sign_nos: dict[tuple[str, str], str] = {}
 
     def caller(self, context: grpc.aio.ServicerContext, *kinds: str) -> Institution:
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
@@ -81,7 +82,12 @@ class SettlementCore:
     async def check_signed_in(self, conn: Any, context: grpc.aio.ServicerContext, institution: Institution) -> None:
         """Settlement calls carry the day's sign_no from SignIn (national 9001)."""
         sent = dict(context.invocation_metadata() or ()).get("x-sscard-sign-no", "")
-        expected = await store.sign_no(conn, institution.code, self.business_date().isoformat())
+        key = (institution.code, self.business_date().isoformat())
+        expected = self._sign_nos.get(key)
+        if expected is None:
+            expected = await store.sign_no(conn, *key)
+            if expected is not None:
+                self._sign_nos[key] = expected  # a day's sign_no never changes once issued
         if not sent or sent != expected:
             raise FailedPrecondition("NOT_SIGNED_IN", "sign in for today (SignIn) and send x-sscard-sign-no")
 
@@ -138,12 +144,18 @@ class SettlementCore:
     async def split(self, conn: Any, bill: benefits.Bill, account: Account, institution: Institution) -> benefits.Split:
         """Home region: deductible, ratio, cap. Treatment region: the catalog."""
         treatment_region = institution.region_code or account.region_code
-        domain.check_out_of_region(account.region_code, treatment_region, bill.care_type.value,
-                                   await store.person_filings(conn, account.person_id), self.business_date())
+        if bill.care_type is benefits.CareType.INPATIENT and treatment_region != account.region_code:
+            domain.check_out_of_region(account.region_code, treatment_region, bill.care_type.value,
+                                       await store.person_filings(conn, account.person_id), self.business_date())
         home, _ = self.policies_of(account.region_code)
         _, catalog = self.policies_of(treatment_region)
-        ytd = await store.year_to_date(conn, account.person_id, self.business_date().year)
-        return benefits.split_bill(bill, home=home.for_category(account.insured_category), treatment=catalog, ytd=ytd, account_balance_fen=account.balance_fen)
+        policy = home.for_category(account.insured_category)
+        # Without a fund share (pharmacy purchases) the year's accumulators cannot matter: skip the query.
+        if policy.ratio_bp(bill.care_type, bill.institution.level):
+            ytd = await store.year_to_date(conn, account.person_id, self.business_date().year)
+        else:
+            ytd = benefits.YearToDate()
+        return benefits.split_bill(bill, home=policy, treatment=catalog, ytd=ytd, account_balance_fen=account.balance_fen)
 
     async def usable_card(self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int) -> None:
         """Refuse a card that may not settle, leaving a trace: the refusal event, the wrong-PIN count."""

@@ -1,0 +1,358 @@
+"""`make bench` / `sscard bench`: settlement throughput and latency, loss-to-halt latency and relay
+throughput, each printed as a ratio against a bare gRPC echo baseline measured in the same run.
+
+The mesh runs as subprocesses on free ports in a temp directory (never the ports of `make run`,
+the machine's NATS or PostgreSQL). The settlement population is seeded in bulk into the
+settlement database (a bench-only path; see bench/README.md); the loss-to-halt cards go through
+the full RPC path so every loss report travels loss -> NATS -> settlement for real.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from services.common.config import REPO_ROOT, SERVICES
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def progress(text: str) -> None:
+    print(f"\r  {text:<78}", end="", flush=True)
+
+
+def done(text: str) -> None:
+    print(f"\r  {text:<78}")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))] * 1000 if ordered else float("nan")
+
+
+def load(kind: str, target: str, mode: str, level: float, duration: float, cards: list[str] | None = None, sign_md: Any = None) -> dict[str, Any]:
+    from bench import load as load_mod
+
+    with SPAWN.Pool(1) as pool:
+        return pool.apply(load_mod.run, (kind, target, mode, level, duration, cards, sign_md))
+
+
+class Mesh:
+    """nats-server + the four services as subprocesses, like `sscard up`, on free ports."""
+
+    def __init__(self, workdir: Path, pg_url: str | None) -> None:
+        from services.common.natsd import NatsServer, free_port
+
+        self.workdir = workdir
+        self.nats = NatsServer(workdir / "jetstream", log_file=workdir / "nats.log")
+        self.ports = {s: free_port() for s in SERVICES}
+        self.env = {**os.environ, "SSCARD_DATA_DIR": str(workdir), "SSCARD_SCHEDULER_INTERVAL_S": "0.1", "SSCARD_LOG_FORMAT": "text"}
+        for service in SERVICES:
+            self.env[f"SSCARD_{service.upper()}_ADDR"] = f"127.0.0.1:{self.ports[service]}"
+            self.env[f"SSCARD_{service.upper()}_METRICS_PORT"] = "0"
+            if pg_url:
+                self.env[f"SSCARD_{service.upper()}_DB_URL"] = pg_url(service)
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    def db_url(self, service: str) -> str:
+        return self.env.get(f"SSCARD_{service.upper()}_DB_URL", f"sqlite+aiosqlite:///{self.workdir / (service + '.db')}")
+
+    def targets(self) -> dict[str, str]:
+        return {s: f"127.0.0.1:{p}" for s, p in self.ports.items()}
+
+    def start(self) -> None:
+        from services.client import MeshClient
+
+        self.nats.start()
+        self.env["SSCARD_NATS_URL"] = self.nats.url
+        for service in SERVICES:
+            log = open(self.workdir / f"{service}.log", "ab")
+            self.children.append(subprocess.Popen([sys.executable, "-m", "services.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT))
+
+        async def healthy() -> None:
+            client = MeshClient(self.targets())
+            try:
+                await client.wait_healthy(timeout=60)
+            finally:
+                await client.close()
+
+        asyncio.run(healthy())
+
+    def stop(self) -> None:
+        for child in self.children:
+            child.terminate()
+        for child in self.children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        self.nats.stop()
+
+
+async def seed(db_url: str, start: int, count: int, balance_fen: int = 10**8) -> list[str]:
+    """Bench-only bulk path: persons' accounts and active cards straight into settlement's own tables."""
+    from services.common.clock import SystemClock, to_micros
+    from services.common.db import Database
+    from services.settlement import store
+
+    db = Database(db_url, store.metadata, store.MIGRATIONS, "settlement", SystemClock())
+    await db.migrate()
+    now_us = to_micros(datetime.now(timezone.utc))
+    cards: list[str] = []
+    chunk = 5000
+    try:
+        for offset in range(start, start + count, chunk):
+            ids = range(offset, min(offset + chunk, start + count))
+            cards_chunk = [f"B{i:010d}" for i in ids]
+            async with db.engine.begin() as conn:
+                await conn.execute(store.accounts.insert(), [dict(person_id=f"bp{i}", card_no=f"B{i:010d}", region_code="999900", insured_category="resident",
+                                                                  balance_fen=balance_fen, closed=False, citizen_id="") for i in ids])
+                await conn.execute(store.card_projections.insert(), [dict(card_no=f"B{i:010d}", person_id=f"bp{i}", region_code="999900", card_state="active",
+                                                                          loss_state="none", pin_enabled=False, pin_hash="", pin_salt="", replaced_by_card_no="",
+                                                                          wrong_pin_count=0) for i in ids])
+                await conn.execute(store.account_entries.insert(), [dict(entry_id=f"bench-{i}", person_id=f"bp{i}", kind="allocation", amount_fen=balance_fen,
+                                                                         balance_after_fen=balance_fen, card_no=f"B{i:010d}", reference="bench", at_us=now_us) for i in ids])
+            cards += cards_chunk
+            progress(f"seeding settlement population: {offset + len(ids) - start:,}/{count:,}")
+    finally:
+        await db.close()
+    return cards
+
+
+async def loss_to_halt(targets: dict[str, str], n: int) -> list[float]:
+    """Real cards through the full path; each reported lost while a settlement loop runs on it."""
+    import grpc
+
+    from services.client import Credential, MeshClient, eventually
+    from services.common.citizen_id import make_citizen_id
+    from sscard.cards.v1 import cards_pb2
+    from sscard.identity.v1 import identity_pb2
+    from sscard.loss.v1 import loss_pb2
+    from sscard.settlement.v1 import settlement_pb2 as spb
+
+    client = MeshClient(targets)
+    pharmacy, fund = Credential("P99990001", "demo-pharmacy-secret"), Credential("FUND999900", "demo-fund-secret")
+    md = await pharmacy.signed_in(client.settlement)
+    run = f"{time.time_ns():x}"
+    results: list[float] = []
+    try:
+        for i in range(n):
+            citizen_id = make_citizen_id("110105", datetime(1970 + i % 40, 1 + i % 12, 1 + i % 28).date(), i)
+            person = (await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
+                request_id=f"{run}-r{i}", citizen_id=citizen_id, name="测试", region_code="999900",
+                insured_category=identity_pb2.INSURED_CATEGORY_RESIDENT))).person
+            card = (await eventually(lambda: client.cards.ApplyForCard(cards_pb2.ApplyForCardRequest(
+                request_id=f"{run}-a{i}", person_id=person.person_id, channel=cards_pb2.APPLICATION_CHANNEL_DISTRICT_CENTRE)), lambda r: True)).card
+            await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card.card_no)), lambda r: r.card.state == cards_pb2.CARD_STATE_READY)
+            await client.cards.HandOutCard(cards_pb2.HandOutCardRequest(request_id=f"{run}-h{i}", card_no=card.card_no,
+                                                                        pickup_certificate_no=card.pickup_certificate_no, citizen_id=citizen_id))
+            await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(request_id=f"{run}-x{i}", card_no=card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
+            await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
+                request_id=f"{run}-f{i}", person_id=person.person_id, amount_fen=10**7, period="bench"), metadata=fund.metadata()), lambda r: True)
+            await eventually(lambda: client.settlement.CheckCard(spb.CheckCardRequest(card_no=card.card_no), metadata=md), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+
+            refused_at: list[float] = []
+            stop = asyncio.Event()
+
+            async def settle_loop(card_no: str = card.card_no, i: int = i) -> None:
+                k = 0
+                while not stop.is_set():
+                    k += 1
+                    try:
+                        await client.settlement.Settle(spb.SettleRequest(msg_id=f"{run}-s{i}-{k}", card_no=card_no, care_type=spb.CARE_TYPE_PHARMACY,
+                                                                         items=[spb.LineItem(code="X", catalog_class=spb.CATALOG_CLASS_A, amount_fen=100)]), metadata=md)
+                    except grpc.aio.AioRpcError:
+                        refused_at.append(time.perf_counter())
+                        return
+
+            loop_task = asyncio.create_task(settle_loop())
+            await asyncio.sleep(0.05)
+            await client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+                request_id=f"{run}-l{i}", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name="测试"))
+            returned = time.perf_counter()
+            try:
+                await asyncio.wait_for(loop_task, 10)
+            finally:
+                stop.set()
+            results.append(max(refused_at[0] - returned, 0.0))
+            progress(f"loss -> halt: {i + 1}/{n} cards, last {results[-1] * 1000:.1f} ms")
+    finally:
+        await client.close()
+    return results
+
+
+async def relay_throughput(nats_url: str, workdir: Path, events: int) -> float:
+    """Events/s the outbox relay publishes to JetStream (rows committed in one batch, drained)."""
+    from services.common import bus
+    from services.common.clock import SystemClock
+    from services.common.db import Database
+    from services.identity import store
+    from sscard.events.v1 import identity_events_pb2
+
+    db = Database(f"sqlite+aiosqlite:///{workdir / 'relay-bench.db'}", store.metadata, store.MIGRATIONS, "identity", SystemClock())
+    await db.migrate()
+    nc = await bus.connect(nats_url, "bench-relay")
+    try:
+        js = nc.jetstream()
+        await bus.ensure_streams(js)
+        relay = bus.OutboxRelay(db, js, batch=512)
+
+        async def fill(uow: Any) -> None:
+            for i in range(events):
+                await uow.emit("person.registered", f"bench-person-{i}", identity_events_pb2.PersonChanged(person_id=f"bench-person-{i}"))
+
+        await db.transact(fill)
+        started = time.perf_counter()
+        while await relay.publish_pending():
+            pass
+        return events / (time.perf_counter() - started)
+    finally:
+        await nc.close()
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sscard bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--population", type=int, default=100_000, help="the large population (default 100k; e.g. 1000000)")
+    parser.add_argument("--small", type=int, default=10_000, help="the small population for the growth comparison")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per throughput step")
+    parser.add_argument("--rate", type=float, default=1000.0, help="offered rate for the latency step (settlements/s)")
+    parser.add_argument("--loss-cards", type=int, default=20, help="cards reported lost in the loss -> halt step")
+    parser.add_argument("--relay-events", type=int, default=5000)
+    parser.add_argument("--pg-url", default="", help="run the mesh on PostgreSQL (a server URL; databases are created)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of the bench itself")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.population, args.small, args.duration, args.rate, args.loss_cards, args.relay_events = 2000, 500, 1.0, 200.0, 3, 500
+    concurrencies = [1, 8, 32, 64]
+    started = time.perf_counter()
+    results: dict[str, Any] = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+                               "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "args": vars(args)}
+    workdir = Path(tempfile.mkdtemp(prefix="sscard-bench-"))
+    pg = _pg_databases(args.pg_url) if args.pg_url else None
+    mesh = Mesh(workdir, pg)
+    results["backend"] = "postgresql" if pg else "sqlite"
+    print(f"sscard bench — {results['machine']}, backend {results['backend']}, data in {workdir}")
+    echo_queue = SPAWN.Queue()
+    from bench.load import serve_echo
+
+    echo = SPAWN.Process(target=serve_echo, args=(echo_queue,), daemon=True)
+    try:
+        cards = asyncio.run(seed(mesh.db_url("settlement"), 0, args.small))
+        done(f"seeded {args.small:,} accounts and cards")
+        mesh.start()
+        done("mesh up: nats-server + identity, cards, loss, settlement")
+        targets = mesh.targets()
+        sign_md = asyncio.run(_sign_in(targets))
+        echo.start()
+        echo_target = f"127.0.0.1:{echo_queue.get(timeout=30)}"
+
+        progress(f"throughput at {args.small:,} cards, concurrency 32")
+        small = load("settle", targets["settlement"], "closed", 32, args.duration, cards, sign_md)
+        results["small"] = {"population": args.small, "rate": small["rate"], "p99_ms": pct(small["latencies"], 0.99)}
+        done(f"{args.small:,} cards: {small['rate']:.0f} settlements/s at concurrency 32")
+
+        cards += asyncio.run(seed(mesh.db_url("settlement"), args.small, args.population - args.small))
+        done(f"seeded up to {args.population:,} accounts and cards")
+        results["throughput"] = []
+        for c in concurrencies:
+            progress(f"baseline echo, concurrency {c}")
+            base = load("echo", echo_target, "closed", c, args.duration)
+            progress(f"settlement, concurrency {c}")
+            settle = load("settle", targets["settlement"], "closed", c, args.duration, cards, sign_md)
+            row = {"concurrency": c, "echo_rate": base["rate"], "settle_rate": settle["rate"], "ratio": settle["rate"] / base["rate"],
+                   "settle_p50_ms": pct(settle["latencies"], 0.5), "settle_p99_ms": pct(settle["latencies"], 0.99), "errors": settle["errors"]}
+            results["throughput"].append(row)
+            done(f"concurrency {c:>2}: echo {base['rate']:>7.0f}/s  settle {settle['rate']:>6.0f}/s  ratio {row['ratio']:.2f}")
+        results["large"] = {"population": args.population, "rate": next(r["settle_rate"] for r in results["throughput"] if r["concurrency"] == 32)}
+
+        progress(f"latency at an offered {args.rate:.0f}/s")
+        base = load("echo", echo_target, "open", args.rate, args.duration)
+        settle = load("settle", targets["settlement"], "open", args.rate, args.duration, cards, sign_md)
+        results["latency"] = {"rate": args.rate, "settle": {q: pct(settle["latencies"], v) for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
+                              "echo": {q: pct(base["latencies"], v) for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}, "errors": settle["errors"]}
+        done(f"at {args.rate:.0f}/s: settle p50 {results['latency']['settle']['p50']:.1f} / p99 {results['latency']['settle']['p99']:.1f} ms "
+             f"(echo p99 {results['latency']['echo']['p99']:.1f} ms)")
+
+        halts = asyncio.run(loss_to_halt(targets, args.loss_cards))
+        results["loss_to_halt_ms"] = {"n": len(halts), "p50": pct(halts, 0.5), "p99": pct(halts, 0.99), "max": max(halts) * 1000}
+        done(f"loss -> halt over {len(halts)} cards: p50 {results['loss_to_halt_ms']['p50']:.1f} ms, p99 {results['loss_to_halt_ms']['p99']:.1f} ms")
+
+        progress("outbox relay")
+        results["relay_events_per_s"] = asyncio.run(relay_throughput(mesh.nats.url, workdir, args.relay_events))
+        done(f"outbox relay: {results['relay_events_per_s']:.0f} events/s")
+    finally:
+        if echo.is_alive():
+            echo.terminate()
+        mesh.stop()
+    results["seconds"] = time.perf_counter() - started
+    _print_table(results)
+    out = REPO_ROOT / "bench" / "results" / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=float))
+    print(f"written {out.relative_to(REPO_ROOT)}")
+    return 0
+
+
+async def _sign_in(targets: dict[str, str]) -> Any:
+    from services.client import Credential, MeshClient
+
+    client = MeshClient(targets)
+    try:
+        return await Credential("P99990001", "demo-pharmacy-secret").signed_in(client.settlement)
+    finally:
+        await client.close()
+
+
+def _pg_databases(server_url: str) -> Any:
+    """Fresh databases per service on the given PostgreSQL server; returns service -> SQLAlchemy URL."""
+    import asyncpg
+
+    suffix = f"{time.time_ns():x}"[-8:]
+
+    async def create() -> dict[str, str]:
+        conn = await asyncpg.connect(server_url)
+        try:
+            urls = {}
+            for service in SERVICES:
+                await conn.execute(f'CREATE DATABASE "sscard_bench_{service}_{suffix}"')
+                urls[service] = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/sscard_bench_{service}_{suffix}"
+            return urls
+        finally:
+            await conn.close()
+
+    urls = asyncio.run(create())
+    return lambda service: urls[service]
+
+
+def _print_table(r: dict[str, Any]) -> None:
+    print()
+    print(f"sscard bench ({r['backend']}, {r['machine']}), {r['seconds']:.0f} s")
+    print(f"{'measure':<46} {'sscard':>12} {'echo baseline':>14} {'ratio':>7}")
+    for row in r["throughput"]:
+        print(f"{'settlements/s, concurrency ' + str(row['concurrency']):<46} {row['settle_rate']:>12.0f} {row['echo_rate']:>14.0f} {row['ratio']:>7.2f}")
+    lat = r["latency"]
+    for q in ("p50", "p95", "p99"):
+        label = f"latency {q} at {lat['rate']:.0f}/s offered (ms)"
+        print(f"{label:<46} {lat['settle'][q]:>12.1f} {lat['echo'][q]:>14.1f} {lat['settle'][q] / max(lat['echo'][q], 1e-9):>7.1f}")
+    lh = r["loss_to_halt_ms"]
+    print(f"{'loss -> first refusal p50 / p99 / max (ms)':<46} {lh['p50']:>5.1f}/{lh['p99']:.1f}/{lh['max']:.1f}")
+    print(f"{'outbox relay (events/s)':<46} {r['relay_events_per_s']:>12.0f}")
+    print(f"{'settlements/s at ' + format(r['small']['population'], ',') + ' cards (c=32)':<46} {r['small']['rate']:>12.0f}")
+    print(f"{'settlements/s at ' + format(r['large']['population'], ',') + ' cards (c=32)':<46} {r['large']['rate']:>12.0f} {'':>14} {r['large']['rate'] / r['small']['rate']:>7.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
