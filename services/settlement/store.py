@@ -129,10 +129,7 @@ async def get_card(conn: Any, card_no: str) -> CardProjection | None:
 
 
 async def save_card(conn: Any, card: CardProjection) -> None:
-    values = {k: v for k, v in card.__dict__.items() if k != "card_no"}
-    result = await conn.execute(card_projections.update().where(card_projections.c.card_no == card.card_no).values(**values))
-    if result.rowcount == 0:
-        await conn.execute(card_projections.insert().values(card_no=card.card_no, **values))
+    await upsert(conn, card_projections, {"card_no": card.card_no}, {k: v for k, v in card.__dict__.items() if k != "card_no"})
 
 
 async def get_account(conn: Any, person_id: str, for_update: bool = False) -> Account | None:

@@ -35,6 +35,8 @@ async def holder(mesh: Mesh, region: str = "370100", serial: int = 7, pin: bool 
     card = await issue_card(mesh, person.person_id, citizen_id)
     if pin:
         await client.cards.ChangePin(cards_pb2.ChangePinRequest(request_id=f"pin-{serial}", card_no=card.card_no, old_pin="123456", new_pin=PIN))
+        loss_db = mesh.runtimes["loss"].db
+        await eventually(lambda: loss_db.read(lambda c: loss_store.get_card(c, card.card_no)), lambda view: view.pin_enabled)
     await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
         request_id=f"alloc-{serial}", person_id=person.person_id, amount_fen=10000, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
     await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)

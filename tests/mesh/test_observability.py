@@ -54,8 +54,9 @@ async def test_metrics_move_and_logs_mask_ids_and_never_show_pins(mesh: Mesh, tm
             request_id="obs-alloc", person_id=person.person_id, amount_fen=5000, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
         await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
         await settle(client, card.card_no, 700, "obs-1")
-        await client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
-            request_id="obs-loss", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_IVR, pin=PIN))
+        # The loss service learns of the enabled PIN through an event: retry until it has.
+        await eventually(lambda: client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+            request_id="obs-loss", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_IVR, pin=PIN)), lambda r: True)
         await eventually(lambda: check(client, card.card_no), lambda r: r.refusal_reason == "CARD_REPORTED_LOST")
         try:
             await settle(client, card.card_no, 700, "obs-2")
