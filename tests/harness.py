@@ -126,7 +126,7 @@ class Mesh:
         self.runtimes.clear()
 
     async def settle_idle(self, timeout: float = 10.0) -> None:
-        """Wait until every outbox is drained (events published)."""
+        """Wait until every outbox is drained and every consumer has acked all it was sent."""
         deadline = asyncio.get_running_loop().time() + timeout
         for runtime in self.runtimes.values():
             assert runtime.relay is not None
@@ -134,6 +134,15 @@ class Mesh:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError(f"{runtime.service} outbox not drained")
                 await asyncio.sleep(0.01)
+        for runtime in self.runtimes.values():
+            for consumer in runtime.consumers:
+                while True:
+                    info = await runtime.js.consumer_info(consumer.stream, consumer.name)
+                    if info.num_pending + info.num_ack_pending == 0:
+                        break
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise TimeoutError(f"{consumer.name} has not caught up")
+                    await asyncio.sleep(0.01)
 
 
 def metadata_of(credential: Credential) -> Any:

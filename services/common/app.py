@@ -14,6 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import grpc
 import sqlalchemy as sa
 
 from services.common import bus, observability
@@ -50,6 +51,13 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.port = 0
+        self._peers: dict[str, Any] = {}
+
+    def peer(self, service: str) -> Any:
+        """A gRPC channel to another service (settings.peers), opened once, closed on stop."""
+        if service not in self._peers:
+            self._peers[service] = grpc.aio.insecure_channel(self.settings.peers[service])
+        return self._peers[service]
 
     def subscribe(self, stream: str, subscriptions: list[bus.Subscription], durable: str = "") -> None:
         """Consume events of a stream (durable name `<service>-<stream>` unless given)."""
@@ -119,6 +127,10 @@ class Runtime:
         for closer in self.on_stop:
             with contextlib.suppress(Exception):
                 await closer()
+        for channel in self._peers.values():
+            with contextlib.suppress(Exception):
+                await channel.close()
+        self._peers.clear()
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.drain()

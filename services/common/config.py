@@ -35,6 +35,8 @@ class Settings:
     token_secret: bytes
     scheduler_interval_s: float
     max_deliver: int
+    # Settlement: if its loss feed has not been caught up for this long, it asks the loss service directly.
+    loss_feed_max_lag_s: float = 1.0
     peers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +59,7 @@ class Settings:
             scheduler_interval_s=float(_env("SSCARD_SCHEDULER_INTERVAL_S", "1.0")),
             # Deliveries of a failing event before it is dead-lettered for the operator.
             max_deliver=int(_env("SSCARD_MAX_DELIVER", "20")),
+            loss_feed_max_lag_s=float(_env("SSCARD_LOSS_FEED_MAX_LAG_S", "1.0")),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES

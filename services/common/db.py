@@ -173,8 +173,16 @@ def make_engine(url: str) -> AsyncEngine:
             mode = "" if conn.get_execution_options().get("readonly") else " IMMEDIATE"
             conn.exec_driver_sql("BEGIN" + mode)
 
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+    @event.listens_for(engine.sync_engine, "before_execute")
+    def _before_execute(_conn: sa.Connection, statement: Any, multiparams: Any, params: Any, _options: Any) -> None:
+        if isinstance(statement, (sa.Insert, sa.Update)):
+            rows = [r for m in multiparams for r in (m if isinstance(m, (list, tuple)) else [m])]
+            check_lengths(statement, rows + ([params] if params else []))
+
+    return engine
 
 
 async def upsert(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
@@ -192,6 +200,34 @@ def fingerprint(request: message.Message, skip: str = "request_id") -> str:
     if skip and any(f.name == skip for f in clone.DESCRIPTOR.fields):
         clone.ClearField(skip)
     return hashlib.sha256(clone.SerializeToString(deterministic=True)).hexdigest()
+
+
+def check_lengths(statement: Any, params: Any = None) -> None:
+    """Refuse a value longer than its column before it reaches the database.
+
+    PostgreSQL would fail the statement (an INTERNAL error to the caller) and
+    SQLite would silently store it; both backends now give the same precise
+    INVALID_ARGUMENT / FIELD_TOO_LONG, and the transaction writes nothing.
+    """
+    table = getattr(statement, "table", None)
+    if table is None or not hasattr(table, "c"):
+        return
+    rows: list[dict[str, Any]] = []
+    values = getattr(statement, "_values", None)
+    if values:
+        rows.append({str(k): getattr(v, "value", v) for k, v in values.items()})
+    if isinstance(params, dict):
+        rows.append(params)
+    elif isinstance(params, list):
+        rows.extend(p for p in params if isinstance(p, dict))
+    for row in rows:
+        for key, value in row.items():
+            if not isinstance(value, str):
+                continue
+            column = table.c.get(key)
+            length = getattr(getattr(column, "type", None), "length", None)
+            if length is not None and len(value) > length:
+                raise InvalidArgument("FIELD_TOO_LONG", f"{key} is longer than {length} characters", field=key, max_length=str(length))
 
 
 class UnitOfWork:

@@ -41,6 +41,10 @@ class Unauthenticated(SscardError):
     code = "UNAUTHENTICATED"
 
 
+class Unavailable(SscardError):
+    code = "UNAVAILABLE"
+
+
 class ResourceExhausted(SscardError):
     code = "RESOURCE_EXHAUSTED"
 

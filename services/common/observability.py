@@ -34,6 +34,9 @@ LOSS_REFUSAL_LATENCY = Histogram(
     "sscard_loss_refusal_latency_seconds", "Loss report committed to settlement refusing the card", ["service"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 60, 3600),
 )
+LOSS_READ_THROUGHS = Counter(
+    "sscard_settlement_loss_read_throughs_total", "Settlements that asked the loss service because the loss feed lagged", ["service"]
+)
 SETTLEMENT_REFUSALS = Counter("sscard_settlement_refusals_total", "Settlements refused", ["service", "reason"])
 
 _started_ports: set[int] = set()

@@ -8,28 +8,40 @@ so clients read a machine-readable reason, never parse a message string.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from services.common.errors import SscardError
+from services.common.errors import InvalidArgument, SscardError
 
 log = logging.getLogger("sscard.grpc")
 
 ERROR_DOMAIN = "sscard"
 
 
+# Errors often quote the offending input; a hostile 5,000-character value must not blow the
+# client's 8 KiB trailer limit (which would turn a precise refusal into RESOURCE_EXHAUSTED).
+MAX_MESSAGE_CHARS = 200
+MAX_METADATA_CHARS = 64
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def to_status(error: SscardError) -> grpc.Status:
     info = any_pb2.Any()
-    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
+    metadata = {key: _clip(str(value), MAX_METADATA_CHARS) for key, value in error.metadata.items()}
+    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=metadata))
     return rpc_status.to_status(
-        status_pb2.Status(code=getattr(code_pb2, error.code), message=error.message, details=[info])
+        status_pb2.Status(code=getattr(code_pb2, error.code), message=_clip(error.message, MAX_MESSAGE_CHARS), details=[info])
     )
 
 
@@ -44,6 +56,29 @@ def error_reason(error: grpc.RpcError) -> str | None:
             detail.Unpack(info)
             return info.reason
     return None
+
+
+MAX_TEXT_CHARS = 4096
+
+
+def check_text(request: message.Message, prefix: str = "") -> None:
+    """Every string field of a request: no NUL or other C0 control characters except tab and
+    newlines (PostgreSQL cannot store NUL; no card, ID or name contains them) and at most
+    MAX_TEXT_CHARS characters. Column-specific limits are checked at write time (db.check_lengths)."""
+    for field, value in request.ListFields():
+        path = prefix + field.name
+        if field.type == field.TYPE_STRING:
+            for text in (value if field.is_repeated else (value,)):
+                if len(text) > MAX_TEXT_CHARS:
+                    raise InvalidArgument("FIELD_TOO_LONG", f"{path} is longer than {MAX_TEXT_CHARS} characters", field=path)
+                if _CONTROL.search(text):
+                    raise InvalidArgument("INVALID_CHARACTERS", f"{path} contains control characters", field=path)
+        elif field.type == field.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+            for item in (value if field.is_repeated else (value,)):
+                check_text(item, path + ".")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -61,6 +96,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
+                check_text(request)
                 return await inner(request, context)
             except SscardError as error:
                 await context.abort_with_status(to_status(error))

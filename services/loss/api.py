@@ -37,18 +37,9 @@ class LossCore:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.db = runtime.db
-        self._cards_channel: grpc.aio.Channel | None = None
-        runtime.on_stop.append(self.close)
-
-    async def close(self) -> None:
-        if self._cards_channel is not None:
-            await self._cards_channel.close()
-            self._cards_channel = None
 
     def cards(self) -> cards_pb2_grpc.CardServiceStub:
-        if self._cards_channel is None:
-            self._cards_channel = grpc.aio.insecure_channel(self.rt.settings.peers["cards"])
-        return cards_pb2_grpc.CardServiceStub(self._cards_channel)
+        return cards_pb2_grpc.CardServiceStub(self.rt.peer("cards"))
 
     async def verify_pin(self, card_no: str, pin: str, context: grpc.aio.ServicerContext) -> None:
         """Self-service channels: the cards service checks (and counts) the PIN.

@@ -24,6 +24,7 @@ from services.common.errors import (
 )
 from services.common.ids import new_id
 from services.settlement import benefits, domain, store
+from services.settlement.lossfeed import LossFeedGuard
 from services.settlement.domain import Account, CardProjection
 from sscard.events.v1 import settlement_events_pb2 as events
 from sscard.settlement.v1 import settlement_pb2 as pb
@@ -65,6 +66,8 @@ class SettlementCore:
         self.institutions = load_institutions(runtime.settings.institutions_file)
         self._benefits: dict[str, tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]] = {}
         self._sign_nos: dict[tuple[str, str], str] = {}
+        self.loss_feed = LossFeedGuard(runtime)
+        runtime.background("loss-feed-guard", self.loss_feed.run)
 
     def caller(self, context: grpc.aio.ServicerContext, *kinds: str) -> Institution:
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
@@ -157,9 +160,19 @@ class SettlementCore:
             ytd = benefits.YearToDate()
         return benefits.split_bill(bill, home=policy, treatment=catalog, ytd=ytd, account_balance_fen=account.balance_fen)
 
-    async def usable_card(self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int) -> None:
+    async def lost_upstream(self, card_no: str, ecard_token: str, context: grpc.aio.ServicerContext) -> bool:
+        """Whether the loss service says the card is lost, asked only while our loss feed lags (lossfeed.py)."""
+        if self.loss_feed.fresh():
+            return False
+        if ecard_token:
+            card_no = verify_ecard_token(ecard_token, self.token_secret, int(time.time()))
+        return await self.loss_feed.lost_upstream(card_no, context.time_remaining())
+
+    async def usable_card(
+        self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int, lost_upstream: bool = False,
+    ) -> None:
         """Refuse a card that may not settle, leaving a trace: the refusal event, the wrong-PIN count."""
-        reason = domain.refusal_reason(card, self.max_pin_attempts(card))
+        reason = domain.refusal_reason(card, self.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
         if reason:
             observability.SETTLEMENT_REFUSALS.labels("settlement", reason).inc()
             await uow.emit("card.refused", card.card_no, events.SettlementRefused(
@@ -250,11 +263,12 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
 
     async def CheckCard(self, request: pb.CheckCardRequest, context: grpc.aio.ServicerContext) -> pb.CheckCardResponse:
         institution = self.core.caller(context, "hospital", "pharmacy", "authority")
+        lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
 
         async def work(uow: UnitOfWork) -> pb.CheckCardResponse:
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id)
             account = await store.get_account(uow.conn, card.person_id)
-            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card))
+            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
             if not reason and request.pin and not vouched:
                 updated, failure = domain.pin_attempt(card, request.pin, self.core.pepper, self.core.max_pin_attempts(card))
                 if updated != card:
@@ -291,13 +305,14 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         institution = self.core.caller(context, "hospital", "pharmacy")
         require(request.msg_id, "msg_id")
         bill = self.core.bill(institution, request.care_type, request.items)
+        lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
 
         async def work(uow: UnitOfWork) -> pb.SettleResponse:
             await self.core.check_signed_in(uow.conn, context, institution)
             if await store.reversal(uow.conn, institution.code, request.msg_id):
                 raise FailedPrecondition("ALREADY_REVERSED", f"msg_id {request.msg_id} was reversed; settle again with a new msg_id")
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token)
-            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen)
+            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen, lost_upstream)
             account = await self.core.account_of(uow.conn, card, for_update=True)
             split = await self.core.split(uow.conn, bill, account, institution)
             setl_id = new_id("setl")

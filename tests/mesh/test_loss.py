@@ -128,7 +128,10 @@ async def test_formal_loss_is_irreversible_idempotent_and_creates_one_reissue_wi
     await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=reissue.card_no)), lambda r: r.card.state == cards_pb2.CARD_STATE_READY)
     assert (await check(client, card_no)).refusal_reason == "CARD_REPORTED_LOST"
     # The bank was told about the financial zone, once per change.
-    notes = await mesh.runtimes["loss"].db.read(lambda c: loss_store.bank_notifications_for(c, card_no))
+    loss_db = mesh.runtimes["loss"].db
+    notes = await eventually(lambda: loss_db.read(lambda c: loss_store.bank_notifications_for(c, card_no)), lambda n: len(n) >= 2)
+    await mesh.settle_idle()
+    notes = await loss_db.read(lambda c: loss_store.bank_notifications_for(c, card_no))
     assert [(n.bank_code, n.loss_state) for n in notes] == [("QLB", "temporary"), ("QLB", "formal")]
 
 
