@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import sys
+
 import pytest
 
 from services.common.natsd import NatsServer
@@ -11,6 +13,20 @@ from tests.harness import Databases, Mesh
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"sscard database backend: {Databases(Path('.')).backend}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability table: every fault scenario that ran, with what it injected and what it found."""
+    workload = sys.modules.get("tests.reliability.workload")
+    rows = getattr(workload, "TABLE", [])
+    if not rows:
+        return
+    terminalreporter.section("reliability")
+    header = ("scenario", "seed", "operations", "faults", "lost", "doubled")
+    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in header]
+    terminalreporter.write_line("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        terminalreporter.write_line("  ".join(str(row[h]).ljust(w) for h, w in zip(header, widths)))
 
 
 @pytest.fixture

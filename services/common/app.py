@@ -118,11 +118,19 @@ class Runtime:
 
     async def stop(self, grace: float = 2.0) -> None:
         await self.server.stop(grace)
+        # Cancel until every background task has ended: a library may swallow one cancellation.
+        pending = set(self._tasks)
+        for _ in range(100):
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.1)
+        if pending:
+            log.error("%s: background tasks did not stop: %s", self.service, sorted(t.get_name() for t in pending))
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.warning("%s: task %s had failed: %r", self.service, task.get_name(), task.exception())
         self._tasks.clear()
         for closer in self.on_stop:
             with contextlib.suppress(Exception):

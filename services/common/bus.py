@@ -197,6 +197,9 @@ class EventConsumer:
                 try:
                     unprocessed = await sub.fetch(batch=64, timeout=1.0)
                 except asyncio.TimeoutError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():  # a shutdown the fetch turned into a timeout
+                        raise asyncio.CancelledError from None
                     continue
                 except asyncio.CancelledError:
                     raise

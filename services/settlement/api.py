@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -196,10 +197,18 @@ class SettlementCore:
         account = await store.get_account(uow.conn, row.person_id, for_update=True)
         if account is None:
             raise NotFound("ACCOUNT_NOT_FOUND", "the settlement's account is gone")
-        if row.acct_pay_fen:
+        if row.acct_pay_fen and not account.closed:
             account = domain.credit(account, row.acct_pay_fen)
             await store.save_account(uow.conn, account)
             await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind=kind, amount_fen=row.acct_pay_fen, reference=reference, at_us=uow.now_us)
+        elif row.acct_pay_fen:
+            # The account was already paid out (death, moving away): the refund passes through it to that payout.
+            passing = replace(account, balance_fen=account.balance_fen + row.acct_pay_fen)
+            await store.add_entry(uow.conn, entry_id=new_id("ent"), account=passing, kind=kind, amount_fen=row.acct_pay_fen, reference=reference, at_us=uow.now_us)
+            await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="payout", amount_fen=-row.acct_pay_fen,
+                                  reference=f"after closing: {reference}"[:80], at_us=uow.now_us)
+            await uow.emit("account.paid_out", account.person_id, events.AccountPaidOut(
+                person_id=account.person_id, card_no=account.card_no, amount_fen=row.acct_pay_fen, reason="refund after closing"))
         await store.set_settlement_status(uow.conn, row.setl_id, "revoked")
         return account
 
