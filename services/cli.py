@@ -8,6 +8,7 @@
   sscard status             health, version, outbox backlog, consumer lag
   sscard outbox SERVICE     outbox rows stuck unpublished
   sscard dead-letters SERVICE / sscard replay SERVICE EVENT_ID...
+  sscard audit SERVICE [--subject ID] [--action PREFIX]
   sscard card-story CARD_NO a card's story across identity, cards, loss and settlement
 """
 
@@ -172,6 +173,12 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return asyncio.run(dead_letters(args.service, Settings.from_env(args.service)))
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from services.ops import print_audit
+
+    return asyncio.run(print_audit(args.service, Settings.from_env(args.service), args.subject, args.action, args.limit))
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from services.ops import replay
 
@@ -212,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     dead = sub.add_parser("dead-letters", help="list events a consumer gave up on")
     dead.add_argument("service", choices=SERVICES)
     dead.set_defaults(func=cmd_dead_letters)
+    audit = sub.add_parser("audit", help="a service's audit trail: who changed what, through which channel, when")
+    audit.add_argument("service", choices=SERVICES)
+    audit.add_argument("--subject", default="", help="a card number, person id, settlement id ...")
+    audit.add_argument("--action", default="", help="an action prefix, e.g. loss. or card.pin")
+    audit.add_argument("--limit", type=int, default=200)
+    audit.set_defaults(func=cmd_audit)
     replay = sub.add_parser("replay", help="apply dead-lettered events again (exactly once)")
     replay.add_argument("service", choices=SERVICES)
     replay.add_argument("event_ids", nargs="+")

@@ -104,6 +104,31 @@ async def dead_letters(service: str, settings: Settings) -> int:
     return 0
 
 
+async def audit_trail(service: str, settings: Settings, subject: str = "", action: str = "", limit: int = 200) -> list[Any]:
+    """The audit trail of one service, newest last: who did what to whom, through which channel, when."""
+    db = _database(service, settings)
+    table = db.table("audit_log")
+    query = sa.select(table)
+    if subject:
+        query = query.where(table.c.subject_id == subject)
+    if action:
+        query = query.where(table.c.action.startswith(action, autoescape=True))
+    try:
+        rows = await db.read(lambda c: _all(c, query.order_by(table.c.id.desc()).limit(limit)))
+    finally:
+        await db.close()
+    return rows[::-1]
+
+
+async def print_audit(service: str, settings: Settings, subject: str, action: str, limit: int) -> int:
+    rows = await audit_trail(service, settings, subject, action, limit)
+    print(f"{len(rows)} audit record(s) of {service}" + (f" for {subject}" if subject else ""))
+    for row in rows:
+        print(f"  {from_micros(row.at_us):%Y-%m-%d %H:%M:%S} UTC {row.action} {row.subject_id}"
+              f"{' via ' + row.channel if row.channel else ''}{' by ' + row.agent if row.agent else ''}{': ' + row.detail if row.detail else ''}")
+    return 0
+
+
 async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
     """Apply dead-lettered events again, with the service's own handlers, exactly once."""
     runtime = import_module(f"services.{service}.main").create(settings)

@@ -57,14 +57,32 @@ async def ensure_streams(js: Any) -> None:
                 await js.stream_info(name.upper())
 
 
-class OutboxRelay:
-    """Publishes committed outbox rows to JetStream in order, then marks them sent."""
+# Each relay's heartbeat: the wall time (µs) of its last outbox read that found everything published.
+RELAY_HEARTBEATS = "sscard_relays"
 
-    def __init__(self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.5) -> None:
+
+async def relay_heartbeats(js: Any) -> Any:
+    """The key-value bucket of relay heartbeats (one key per producing service)."""
+    try:
+        return await js.key_value(RELAY_HEARTBEATS)
+    except Exception:  # not there yet: create it (a racing creator with the same config is fine)
+        return await js.create_key_value(bucket=RELAY_HEARTBEATS, history=1, storage=js_api.StorageType.FILE)
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to JetStream in order, then marks them sent.
+
+    After every pass that drained the outbox it calls `heartbeat(started_us)`: every row committed
+    before `started_us` (wall clock) is on JetStream. Settlement uses the loss relay's heartbeat
+    to bound how stale its view of lost cards can be (services/settlement/lossfeed.py).
+    """
+
+    def __init__(self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.25) -> None:
         self.db = db
         self.js = js
         self.batch = batch
         self.idle_poll_s = idle_poll_s
+        self.heartbeat: Callable[[int], Awaitable[Any]] | None = None
         self.wake = asyncio.Event()
         self.published = 0
         db.on_commit.append(self.wake.set)
@@ -73,14 +91,22 @@ class OutboxRelay:
         while True:
             # Clear before reading: a commit racing with this pass sets it again.
             self.wake.clear()
+            started_us = time.time_ns() // 1000
             try:
                 sent = await self.publish_pending()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay failed; retrying")
-                sent = 0
+                sent = self.batch  # no heartbeat: nothing is known to be published
                 await asyncio.sleep(0.5)
+            if sent < self.batch and self.heartbeat is not None:
+                try:
+                    await self.heartbeat(started_us)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # NATS unreachable: the heartbeat ages, and readers notice
+                    pass
             if sent < self.batch:
                 try:
                     await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)

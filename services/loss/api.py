@@ -86,7 +86,7 @@ class LossCore:
                     continue
                 card = await self.card(uow, loss.card_no)
                 await store.save_loss(uow.conn, lapsed)
-                await store.add_history(uow.conn, card.card_no, loss.report_id, "expired", uow.now, detail="not made formal in time")
+                await store.record_history(uow, card.card_no, loss.report_id, "expired", uow.now, detail="not made formal in time")
                 await self.announce(uow, card, lapsed, "expired")
             return len(due)
 
@@ -147,7 +147,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             )
             if changed:
                 await store.save_loss(uow.conn, loss)
-                await store.add_history(uow.conn, card.card_no, loss.report_id, "reported_temporary", uow.now, channel.value, agent.describe() if agent else "")
+                await store.record_history(uow, card.card_no, loss.report_id, "reported_temporary", uow.now, channel.value, agent.describe() if agent else "")
                 await self.core.announce(uow, card, loss, "reported", channel.value)
             response = pb.ReportTemporaryLossResponse(report_id=loss.report_id, state=STATES[loss.state])
             if loss.expires_at:
@@ -171,7 +171,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             loss, changed = domain.report_formal(await store.get_loss(uow.conn, card.card_no), new_id("rpt"))
             if changed:
                 await store.save_loss(uow.conn, loss)
-                await store.add_history(uow.conn, card.card_no, loss.report_id, "reported_formal", uow.now, channel.value, agent.describe() if agent else "")
+                await store.record_history(uow, card.card_no, loss.report_id, "reported_formal", uow.now, channel.value, agent.describe() if agent else "")
                 await self.core.announce(uow, card, loss, "reported", channel.value)
             return pb.ReportFormalLossResponse(report_id=loss.report_id, state=STATES[loss.state])
 
@@ -186,7 +186,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             current = await store.get_loss(uow.conn, card.card_no)
             loss = domain.lift(current)
             await store.save_loss(uow.conn, loss)
-            await store.add_history(uow.conn, card.card_no, current.report_id, "lifted", uow.now, "outlet", agent.describe() if agent else "")
+            await store.record_history(uow, card.card_no, current.report_id, "lifted", uow.now, "outlet", agent.describe() if agent else "")
             await self.core.announce(uow, card, CardLoss(card.card_no, LossState.NONE, current.report_id), "lifted", "outlet")
             return pb.LiftLossResponse(state=STATES[loss.state])
 
@@ -218,7 +218,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
                 request.institution_code, request.receipt_no, expense_date, request.amount_fen, uow.now.date(),
             )
             await store.save_claim(uow.conn, claim)
-            await store.add_history(uow.conn, card.card_no, claim.report_id, "refund_claimed", uow.now, "outlet",
+            await store.record_history(uow, card.card_no, claim.report_id, "refund_claimed", uow.now, "outlet",
                                     agent.describe() if agent else "", f"{claim.amount_fen} fen at {claim.institution_code}")
             return pb.ClaimLossPeriodRefundResponse(claim=claim_to_pb(claim))
 
@@ -236,7 +236,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
                 raise NotFound("CLAIM_NOT_FOUND", f"no refund claim {request.claim_id}")
             claim = domain.review_refund(claim, request.approve, request.note[:200])
             await store.save_claim(uow.conn, claim)
-            await store.add_history(uow.conn, claim.card_no, claim.report_id, f"refund_{claim.status.value}", uow.now, detail=f"by {request.reviewer[:40]}")
+            await store.record_history(uow, claim.card_no, claim.report_id, f"refund_{claim.status.value}", uow.now, detail=f"by {request.reviewer[:40]}")
             if claim.status is domain.RefundStatus.APPROVED:
                 card = await self.core.card(uow, claim.card_no)
                 await uow.emit("refund.approved", claim.card_no, events.RefundApproved(

@@ -124,6 +124,12 @@ async def add_history(conn: Any, card_no: str, report_id: str, what: str, at: da
     )
 
 
+async def record_history(uow: Any, card_no: str, report_id: str, what: str, at: datetime, channel: str = "", agent: str = "", detail: str = "") -> None:
+    """A step in the report's history (shown to the holder) and in the service's audit trail (for operators)."""
+    await add_history(uow.conn, card_no, report_id, what, at, channel, agent, detail)
+    await uow.audit(f"loss.{what}", card_no, channel=channel, agent=agent, detail=f"{report_id} {detail}".strip()[:400])
+
+
 async def history(conn: Any, card_no: str) -> list[Any]:
     return list(await conn.execute(sa.select(loss_history).where(loss_history.c.card_no == card_no).order_by(loss_history.c.at_us, loss_history.c.id)))
 

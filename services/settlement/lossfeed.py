@@ -1,18 +1,25 @@
 """The bound on how stale settlement's view of lost cards may be.
 
 Settlement refuses lost cards from its own projection, fed by the loss
-service's events: fast (no network hop on the hot path) but only as current
-as its LOSS consumer. This guard watches that consumer. While it is caught up
-(nothing pending or unacknowledged) within the last `loss_feed_max_lag_s`, the
-projection is trusted. Once it falls further behind — NATS down, the consumer
-stuck, a flood of events — every card-present settlement asks the loss service
-directly (GetLossState), and if the loss service cannot answer either, the
-settlement is refused with UNAVAILABLE / LOSS_STATE_UNKNOWN: sscard fails
-closed rather than pay on a card that may have been reported lost.
+service's events: fast (no network hop on the hot path) but only as current as
+two things — the loss service's outbox relay (commit -> JetStream) and
+settlement's LOSS consumer (JetStream -> projection). This guard watches both.
+Every poll it reads the loss relay's heartbeat (`R`: every loss committed
+before wall time R is on JetStream; see bus.OutboxRelay), then asks whether the
+consumer has everything on the stream applied. If it has, every loss committed
+before R is in the projection: `applied_through = R`.
 
-The promise: a loss committed by the loss service at time t is refused by
-settlement from t + relay lag + consumer lag, and never later than t + relay
-lag + loss_feed_max_lag_s + one poll, whatever the consumer's backlog.
+While `now - applied_through <= loss_feed_max_lag_s`, the projection is
+trusted. Otherwise — the loss relay stalled, NATS down, the consumer stuck or
+flooded — every card-present settlement asks the loss service directly
+(GetLossState), and if the loss service cannot answer either, the settlement
+is refused with UNAVAILABLE / LOSS_STATE_UNKNOWN: sscard fails closed rather
+than pay on a card that may have been reported lost.
+
+The promise: a loss committed by the loss service at wall time t is refused by
+every settlement that starts after t + loss_feed_max_lag_s (plus the clock skew
+between the two hosts), whatever happens to the relay, NATS or the consumer.
+Normally it is refused much sooner: t + relay lag + consumer lag (~60 ms).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import Any
 
 import grpc
 
-from services.common import observability
+from services.common import bus, observability
 from services.common.errors import Unavailable
 from sscard.loss.v1 import loss_pb2, loss_pb2_grpc
 
@@ -38,24 +45,30 @@ class LossFeedGuard:
         self.rt = runtime
         self.bound_s = runtime.settings.loss_feed_max_lag_s
         self.poll_s = poll_s
-        self.caught_up_at: float | None = None  # time.monotonic() of the last poll that found nothing pending
+        self.applied_through_us: int | None = None  # every loss committed before this wall time is in the projection
         self.read_throughs = 0
 
     async def run(self) -> None:
         consumer = next(c for c in self.rt.consumers if c.stream == "LOSS")
+        heartbeats = None
         while True:
             try:
+                heartbeats = heartbeats or await bus.relay_heartbeats(self.rt.js)
+                published_through_us = int((await heartbeats.get("loss")).value)
+                # Read the heartbeat first: the consumer check then covers everything it vouches for.
                 info = await self.rt.js.consumer_info(consumer.stream, consumer.name)
                 if info.num_pending + info.num_ack_pending == 0:
-                    self.caught_up_at = time.monotonic()
+                    self.applied_through_us = max(self.applied_through_us or 0, published_through_us)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # NATS unreachable: the projection simply ages
+            except Exception:  # NATS unreachable, no heartbeat yet: the projection simply ages
                 pass
             await asyncio.sleep(self.poll_s)
 
     def fresh(self) -> bool:
-        return self.caught_up_at is not None and time.monotonic() - self.caught_up_at <= self.bound_s
+        if self.applied_through_us is None:
+            return False
+        return time.time_ns() // 1000 - self.applied_through_us <= self.bound_s * 1_000_000
 
     async def lost_upstream(self, card_no: str, timeout: float | None) -> bool:
         """True if the loss service says the card is lost; False if the feed is fresh or it is not lost."""
