@@ -41,7 +41,7 @@ class Runtime:
         self.service = settings.service
         self.clock = clock or SystemClock()
         self.policies = policies or RegionPolicies.load(settings.regions_dir)
-        self.db = Database(settings.db_url, metadata, migrations, producer=settings.service, clock=self.clock)
+        self.db = Database(settings.db_url, metadata, migrations, producer=settings.service, clock=self.clock, secret=settings.pin_pepper)
         self.server = GrpcServer(settings.grpc_addr, interceptors=[observability.ObservabilityInterceptor(settings.service)])
         self.nc: Any = None
         self.js: Any = None

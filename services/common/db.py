@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -193,13 +194,16 @@ async def upsert(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[s
         await conn.execute(table.insert().values(**key, **values))
 
 
-def fingerprint(request: message.Message, skip: str = "request_id") -> str:
-    """Hash of a request without its idempotency key, to detect a reused key."""
+def fingerprint(request: message.Message, skip: str = "request_id", key: bytes = b"") -> str:
+    """Keyed hash of a request without its idempotency key, to detect a reused key.
+
+    Keyed (HMAC) because requests carry PINs: with a plain hash, a copy of the
+    database would let anyone confirm a PIN guess in a million tries."""
     clone = type(request)()
     clone.CopyFrom(request)
     if skip and any(f.name == skip for f in clone.DESCRIPTOR.fields):
         clone.ClearField(skip)
-    return hashlib.sha256(clone.SerializeToString(deterministic=True)).hexdigest()
+    return hmac.new(key, clone.SerializeToString(deterministic=True), hashlib.sha256).hexdigest()
 
 
 def check_lengths(statement: Any, params: Any = None) -> None:
@@ -313,7 +317,7 @@ class UnitOfWork:
         ).first()
         if row is None:
             return None
-        if row.fingerprint != fingerprint(request, key_field):
+        if row.fingerprint != fingerprint(request, key_field, self._db.fingerprint_key):
             raise FailedPrecondition(
                 "REQUEST_ID_REUSED", f"request_id {request_id!r} was used for a different {method} request"
             )
@@ -326,7 +330,7 @@ class UnitOfWork:
             self._db.table("idempotency").insert().values(
                 method=method,
                 request_id=request_id,
-                fingerprint=fingerprint(request, key_field),
+                fingerprint=fingerprint(request, key_field, self._db.fingerprint_key),
                 response=response.SerializeToString(),
                 created_us=self.now_us,
             )
@@ -337,9 +341,11 @@ class Database:
     """A service's own database: engine, metadata, migrations, transactions."""
 
     def __init__(
-        self, url: str, metadata: sa.MetaData, migrations: Sequence[Migration], producer: str, clock: Clock
+        self, url: str, metadata: sa.MetaData, migrations: Sequence[Migration], producer: str, clock: Clock, secret: bytes = b""
     ) -> None:
         self.url = url
+        # Keys the request fingerprints of the idempotency table (derived, so the secret itself is never the key).
+        self.fingerprint_key = hmac.new(secret, b"sscard idempotency fingerprint", hashlib.sha256).digest()
         self.metadata = metadata
         self.migrations = list(migrations)
         self.producer = producer

@@ -6,6 +6,7 @@ tests/mesh/test_cards.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date
 
@@ -17,6 +18,7 @@ from services import ops
 from services.client import eventually
 from services.common.citizen_id import make_citizen_id
 from services.common.clock import to_micros
+from services.common.db import fingerprint
 from sscard.cards.v1 import cards_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
@@ -85,6 +87,14 @@ async def test_pins_and_the_pepper_never_leave_and_every_change_is_audited(mesh:
             for table in ("audit_log", "outbox", "idempotency", "dead_letters"):
                 rows = await runtime.db.read(lambda c, t=table: c.execute(sa.select(runtime.db.table(t))))
                 stored += [f"{service}.{table} {tuple(row)!r}" for row in rows]
+        # A copy of the database does not let anyone confirm a PIN guess from the idempotency records.
+        cards_db = mesh.runtimes["cards"].db
+        records = await cards_db.read(lambda c: c.execute(sa.select(cards_db.table("idempotency")).where(cards_db.table("idempotency").c.method == "ChangePin")))
+        stored_prints = {r.fingerprint for r in records}
+        guess = cards_pb2.ChangePinRequest(card_no=card_no, old_pin=PIN, new_pin=NEW_PIN)
+        assert fingerprint(guess, key=cards_db.fingerprint_key) in stored_prints  # the right key finds it ...
+        assert hashlib.sha256(guess.SerializeToString(deterministic=True)).hexdigest() not in stored_prints  # ... a plain hash does not
+        assert fingerprint(guess) not in stored_prints
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
