@@ -72,9 +72,9 @@ class Runtime:
         await self.db.migrate()
         self.nc = await bus.connect(self.settings.nats_url, name=f"sscard-{self.service}")
         self.js = self.nc.jetstream()
-        await bus.ensure_streams(self.js)
+        await bus.ensure_streams(self.js, self.settings.nats_replicas)
         self.relay = bus.OutboxRelay(self.db, self.js)
-        self.relay.heartbeat = self._heartbeat_to(await bus.relay_heartbeats(self.js))
+        self.relay.heartbeat = self._heartbeat_to(await bus.relay_heartbeats(self.js, self.settings.nats_replicas))
         self._spawn("relay", self.relay.run)
         for stream, subscriptions, durable in self.subscriptions:
             consumer = bus.EventConsumer(self.db, self.js, durable, stream, subscriptions, max_deliver=self.settings.max_deliver)

@@ -39,7 +39,7 @@ async def connect(url: str, name: str) -> nats.NATS:
     )
 
 
-async def ensure_streams(js: Any) -> None:
+async def ensure_streams(js: Any, replicas: int = 1) -> None:
     """One stream per producing service, file storage, a dedupe window for relay retries."""
     for name, subject in STREAMS.items():
         config = js_api.StreamConfig(
@@ -47,6 +47,7 @@ async def ensure_streams(js: Any) -> None:
             subjects=[subject],
             storage=js_api.StorageType.FILE,
             duplicate_window=DUPLICATE_WINDOW_S,
+            num_replicas=replicas,
         )
         try:
             await js.stream_info(name.upper())
@@ -61,12 +62,12 @@ async def ensure_streams(js: Any) -> None:
 RELAY_HEARTBEATS = "sscard_relays"
 
 
-async def relay_heartbeats(js: Any) -> Any:
+async def relay_heartbeats(js: Any, replicas: int = 1) -> Any:
     """The key-value bucket of relay heartbeats (one key per producing service)."""
     try:
         return await js.key_value(RELAY_HEARTBEATS)
     except Exception:  # not there yet: create it (a racing creator with the same config is fine)
-        return await js.create_key_value(bucket=RELAY_HEARTBEATS, history=1, storage=js_api.StorageType.FILE)
+        return await js.create_key_value(bucket=RELAY_HEARTBEATS, history=1, storage=js_api.StorageType.FILE, replicas=replicas)
 
 
 class OutboxRelay:

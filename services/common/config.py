@@ -37,6 +37,8 @@ class Settings:
     max_deliver: int
     # Settlement: if its loss feed has not been caught up for this long, it asks the loss service directly.
     loss_feed_max_lag_s: float = 1.0
+    # JetStream replicas of the event streams and the relay heartbeat bucket (3 on a 3-node cluster).
+    nats_replicas: int = 1
     peers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +62,7 @@ class Settings:
             # Deliveries of a failing event before it is dead-lettered for the operator.
             max_deliver=int(_env("SSCARD_MAX_DELIVER", "20")),
             loss_feed_max_lag_s=float(_env("SSCARD_LOSS_FEED_MAX_LAG_S", "1.0")),
+            nats_replicas=int(_env("SSCARD_NATS_REPLICAS", "1")),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES

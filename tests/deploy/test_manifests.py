@@ -83,6 +83,8 @@ def test_network_is_default_deny_and_prod_autoscales(rendered) -> None:  # noqa:
     assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"} and "ingress" not in deny and "egress" not in deny
     nats = [d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "nats"]
     assert nats and nats[0]["spec"]["replicas"] == 3
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("sscard-config"))
+    assert int(config["data"]["SSCARD_NATS_REPLICAS"]) == nats[0]["spec"]["replicas"]  # every stream on every node
     hpas = {d["spec"]["scaleTargetRef"]["name"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
     assert hpas == (set(SERVICES) if overlay == "prod" else set())
     assert all(d["metadata"].get("namespace") == "sscard" for d in docs if d["kind"] != "Namespace")
