@@ -94,6 +94,8 @@ class Ledger:
     async def add_holder(self) -> None:
         self.serial += 1
         person_id, card_no, citizen_id = await insured(self.mesh, self.serial, category=identity_pb2.INSURED_CATEGORY_RESIDENT, fen=0)
+        db = self.mesh.runtimes["settlement"].db  # the account exists once identity's and cards' events are in
+        await eventually(lambda: db.read(lambda c: store.get_account(c, person_id)), lambda a: a is not None and a.card_no == card_no)
         self.holders.append(Holder(person_id, card_no, citizen_id))
         self.md = await PHARMACY.signed_in(self.client.settlement)
 
