@@ -26,6 +26,12 @@ async def person_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event
     if account is None:
         account = Account(event.person_id, "", event.region_code, event.insured_category, 0, citizen_id=event.citizen_id)
         await store.insert_account(uow.conn, account)
+        # The IDENTITY and CARDS streams are not ordered with each other: the card may have been
+        # activated (and its event handled, with no account to bind) before this person arrived.
+        card = await store.active_card_of(uow.conn, event.person_id)
+        if card is not None:
+            account = await _bind(uow, account, card.card_no)
+            account = await merge_legacy(uow, account)
     elif account.citizen_id != event.citizen_id or account.insured_category != event.insured_category:
         account = replace(account, citizen_id=event.citizen_id, insured_category=event.insured_category or account.insured_category)
         await store.save_account(uow.conn, account)

@@ -128,6 +128,12 @@ async def get_card(conn: Any, card_no: str) -> CardProjection | None:
     return CardProjection(**row._mapping) if row else None
 
 
+async def active_card_of(conn: Any, person_id: str) -> CardProjection | None:
+    row = (await conn.execute(sa.select(card_projections).where(
+        card_projections.c.person_id == person_id, card_projections.c.card_state == "active"))).first()
+    return CardProjection(**row._mapping) if row else None
+
+
 async def save_card(conn: Any, card: CardProjection) -> None:
     await upsert(conn, card_projections, {"card_no": card.card_no}, {k: v for k, v in card.__dict__.items() if k != "card_no"})
 

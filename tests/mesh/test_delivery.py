@@ -11,6 +11,8 @@ from nats.js import api as js_api
 from services.client import eventually
 from services.common.citizen_id import make_citizen_id
 from services.common.ids import new_id
+from services.settlement import store
+from sscard.cards.v1 import cards_pb2
 from sscard.events.v1 import envelope_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
@@ -129,3 +131,34 @@ async def test_consumer_restarted_mid_stream_applies_each_event_once(mesh: Mesh)
     assert applied.scalar() == 2 * cycles + 1
     refused = await client.settlement.CheckCard(spb.CheckCardRequest(card_no=card_no), metadata=PHARMACY.metadata())
     assert refused.refusal_reason == "CARD_REPORTED_LOST"
+
+
+async def test_a_card_activated_before_settlement_hears_of_its_holder_still_gets_the_account(mesh: Mesh) -> None:
+    """The IDENTITY and CARDS streams are not ordered with each other: settlement may apply a card's
+    activation before the person's registration. The account must still follow the card."""
+    client = await mesh.start()
+    runtime = mesh.runtimes["settlement"]
+    consumer = next(c for c in runtime.consumers if c.stream == "IDENTITY")
+    task = next(t for t in runtime._tasks if t.get_name() == f"settlement:{consumer.name}")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    citizen_id = make_citizen_id("110105", date(1990, 2, 2), 77)
+    person = (await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
+        request_id="late-reg", citizen_id=citizen_id, name="晚到", region_code="999900",
+        insured_category=identity_pb2.INSURED_CATEGORY_RESIDENT))).person
+    card = (await eventually(lambda: client.cards.ApplyForCard(cards_pb2.ApplyForCardRequest(
+        request_id="late-apply", person_id=person.person_id, channel=cards_pb2.APPLICATION_CHANNEL_DISTRICT_CENTRE)), lambda r: True)).card
+    await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card.card_no)), lambda r: r.card.state == cards_pb2.CARD_STATE_READY)
+    await client.cards.HandOutCard(cards_pb2.HandOutCardRequest(request_id="late-h", card_no=card.card_no,
+                                                                pickup_certificate_no=card.pickup_certificate_no, citizen_id=citizen_id))
+    await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(request_id="late-a", card_no=card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
+    db = runtime.db
+
+    await eventually(lambda: db.read(lambda c: store.get_card(c, card.card_no)), lambda p: p is not None and p.card_state == "active")
+    assert await db.read(lambda c: store.get_account(c, person.person_id)) is None  # settlement has not heard of the person yet
+    runtime._spawn(consumer.name, consumer.run)
+    account = await eventually(lambda: db.read(lambda c: store.get_account(c, person.person_id)), lambda a: a is not None and a.card_no == card.card_no)
+    assert account.balance_fen == 0
+    await client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
+        request_id="late-al", person_id=person.person_id, amount_fen=900, period="2026-11"), metadata=FUND.metadata())
+    assert (await check(client, card.card_no)).balance_fen == 900

@@ -297,8 +297,12 @@ def machine(ledger: Ledger) -> type[RuleBasedStateMachine]:
         def __init__(self) -> None:
             super().__init__()
             self.touched: list[Holder] = []
-            if sum(not h.dead for h in ledger.holders) < 2:
-                ledger.run(ledger.add_holder())
+            if ledger.failure is None and sum(not h.dead for h in ledger.holders) < 2:
+                try:
+                    ledger.run(ledger.add_holder())
+                except BaseException as error:  # noqa: BLE001 - reported after the run, see guarded()
+                    ledger.trace.append("add_holder()")
+                    ledger.failure = error
 
         def alive(self, index: int) -> Holder:
             living = [h for h in ledger.holders if not h.dead]

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from services.client import eventually
 from services.common.server import error_reason
+from services.cards import store as cards_store
 from services.settlement import store
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
@@ -172,7 +173,9 @@ class Workload:
             await self.step()
 
     async def compare(self, halts_exact: bool = True) -> tuple[int, int, list[str]]:
-        """(lost, doubled, differences) between every service and the model, once the mesh is quiet."""
+        """(lost, doubled, differences) between every service and the model, once the mesh is quiet:
+        settlement's rows, balances, journal and refusals; the loss service's state and history;
+        cards' view of the loss."""
         await self.mesh.settle_idle(timeout=120)
         client = self.mesh.client
         lost = doubled = 0
@@ -218,6 +221,11 @@ class Workload:
             if state.state != want:
                 lost += 1
                 notes.append(f"{card_no}: loss state {state.state}, model {want}")
+            # Cards' own view (it refuses e-card tokens and second applications on it).
+            card = await self.mesh.runtimes["cards"].db.read(lambda c, n=card_no: cards_store.get_card(c, n))
+            if (card.loss_state.value == "temporary") != self.model.lost[card_no]:
+                lost += 1
+                notes.append(f"{card_no}: cards sees loss state {card.loss_state.value}, model lost={self.model.lost[card_no]}")
             history = Counter(h.what for h in state.history)
             for what, count in (("reported_temporary", self.model.reports[card_no]), ("lifted", self.model.lifts[card_no])):
                 if history[what] != count:
