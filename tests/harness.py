@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import grpc
 
 from services.cards import main as cards_main
 from services.client import Credential, MeshClient
@@ -77,6 +78,7 @@ class Mesh:
     client: MeshClient | None = None
     metrics_ports: dict[str, int] = field(default_factory=dict)
     overrides: dict[str, object] = field(default_factory=dict)
+    retired_channels: list[grpc.aio.Channel] = field(default_factory=list)
 
     def settings(self, service: str) -> Settings:
         peers = {name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()}
@@ -115,12 +117,16 @@ class Mesh:
     async def restart_client_after(self, _runtime: Runtime) -> None:
         """Point the client at the services' current ports."""
         assert self.client is not None
-        await self.client.close()
+        # Closed at stop, not now: closing a channel cancels the calls still in flight on it, which a
+        # real client never sees; the calls to the stopped service fail UNAVAILABLE and are retried.
+        self.retired_channels.extend(self.client.channels.values())
         self.client.__init__({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()})  # type: ignore[misc]
 
     async def stop(self) -> None:
         if self.client:
             await self.client.close()
+        for channel in self.retired_channels:
+            await channel.close()
         for runtime in reversed(list(self.runtimes.values())):
             await runtime.stop(grace=0.5)
         self.runtimes.clear()
