@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -45,6 +44,7 @@ class Runtime:
         self.server = GrpcServer(settings.grpc_addr, interceptors=[observability.ObservabilityInterceptor(settings.service)])
         self.nc: Any = None
         self.js: Any = None
+        self.heartbeats: Any = None  # the relays' heartbeat bucket (bus.relay_heartbeats)
         self.relay: bus.OutboxRelay | None = None
         self.consumers: list[bus.EventConsumer] = []
         self.subscriptions: list[tuple[str, list[bus.Subscription], str]] = []
@@ -73,8 +73,8 @@ class Runtime:
         self.nc = await bus.connect(self.settings.nats_url, name=f"sscard-{self.service}")
         self.js = self.nc.jetstream()
         await bus.ensure_streams(self.js, self.settings.nats_replicas)
-        self.relay = bus.OutboxRelay(self.db, self.js)
-        self.relay.heartbeat = self._heartbeat_to(await bus.relay_heartbeats(self.js, self.settings.nats_replicas))
+        self.heartbeats = await bus.relay_heartbeats(self.js, self.settings.nats_replicas)
+        self.relay = bus.OutboxRelay(self.db, self.js, heartbeats=self.heartbeats)
         self._spawn("relay", self.relay.run)
         for stream, subscriptions, durable in self.subscriptions:
             consumer = bus.EventConsumer(self.db, self.js, durable, stream, subscriptions, max_deliver=self.settings.max_deliver)
@@ -117,16 +117,6 @@ class Runtime:
                 raise
 
         self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
-
-    def _heartbeat_to(self, kv: Any, every_s: float = 0.05) -> Callable[[int], Awaitable[None]]:
-        last = [0.0]
-
-        async def beat(published_through_us: int) -> None:
-            if time.monotonic() - last[0] >= every_s:
-                last[0] = time.monotonic()
-                await kv.put(self.service, str(published_through_us).encode())
-
-        return beat
 
     async def stop(self, grace: float = 2.0) -> None:
         await self.server.stop(grace)

@@ -73,17 +73,22 @@ async def relay_heartbeats(js: Any, replicas: int = 1) -> Any:
 class OutboxRelay:
     """Publishes committed outbox rows to JetStream in order, then marks them sent.
 
-    After every pass that drained the outbox it calls `heartbeat(started_us)`: every row committed
-    before `started_us` (wall clock) is on JetStream. Settlement uses the loss relay's heartbeat
-    to bound how stale its view of lost cards can be (services/settlement/lossfeed.py).
+    After a pass that drained the outbox it writes its heartbeat (at most every `heartbeat_every_s`)
+    to the `heartbeats` bucket under the service's name: every row committed before that wall time
+    (µs) is on JetStream. Settlement uses the loss relay's heartbeat to bound how stale its view of
+    lost cards can be (services/settlement/lossfeed.py).
     """
 
-    def __init__(self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.25) -> None:
+    def __init__(
+        self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.25, heartbeats: Any = None, heartbeat_every_s: float = 0.05
+    ) -> None:
         self.db = db
         self.js = js
         self.batch = batch
         self.idle_poll_s = idle_poll_s
-        self.heartbeat: Callable[[int], Awaitable[Any]] | None = None
+        self.heartbeats = heartbeats
+        self.heartbeat_every_s = heartbeat_every_s
+        self._last_beat = 0.0
         self.wake = asyncio.Event()
         self.published = 0
         db.on_commit.append(self.wake.set)
@@ -97,22 +102,26 @@ class OutboxRelay:
                 sent = await self.publish_pending()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception:  # no heartbeat: nothing is known to be published
                 log.exception("outbox relay failed; retrying")
-                sent = self.batch  # no heartbeat: nothing is known to be published
                 await asyncio.sleep(0.5)
-            if sent < self.batch and self.heartbeat is not None:
-                try:
-                    await self.heartbeat(started_us)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # NATS unreachable: the heartbeat ages, and readers notice
-                    pass
-            if sent < self.batch:
-                try:
-                    await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)
-                except asyncio.TimeoutError:
-                    pass
+                continue
+            if sent == self.batch:  # more waiting
+                continue
+            await self._beat(started_us)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)
+
+    async def _beat(self, published_through_us: int) -> None:
+        if self.heartbeats is None or time.monotonic() - self._last_beat < self.heartbeat_every_s:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            await self.heartbeats.put(self.db.producer, str(published_through_us).encode())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # NATS unreachable: the heartbeat ages, and readers notice
+            pass
 
     async def publish_pending(self) -> int:
         outbox = self.db.table("outbox")

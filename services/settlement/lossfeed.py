@@ -31,7 +31,7 @@ from typing import Any
 
 import grpc
 
-from services.common import bus, observability
+from services.common import observability
 from services.common.errors import Unavailable
 from sscard.loss.v1 import loss_pb2, loss_pb2_grpc
 
@@ -50,11 +50,9 @@ class LossFeedGuard:
 
     async def run(self) -> None:
         consumer = next(c for c in self.rt.consumers if c.stream == "LOSS")
-        heartbeats = None
         while True:
             try:
-                heartbeats = heartbeats or await bus.relay_heartbeats(self.rt.js)
-                published_through_us = int((await heartbeats.get("loss")).value)
+                published_through_us = int((await self.rt.heartbeats.get("loss")).value)
                 # Read the heartbeat first: the consumer check then covers everything it vouches for.
                 info = await self.rt.js.consumer_info(consumer.stream, consumer.name)
                 if info.num_pending + info.num_ack_pending == 0:
