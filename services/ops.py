@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from importlib import import_module, metadata
 from typing import Any
 
@@ -74,16 +75,22 @@ def _database(service: str, settings: Settings) -> Database:
     return Database(settings.db_url, store.metadata, store.MIGRATIONS, service, SystemClock())
 
 
-async def stuck_outbox(service: str, settings: Settings, older_than_s: float) -> int:
-    """Outbox rows committed but not published for longer than `older_than_s`."""
+async def _query(service: str, settings: Settings, table: str, build: Callable[[sa.Table], Any]) -> list[Any]:
+    """The rows of one query on a table of a service's database, opened and closed around it."""
     db = _database(service, settings)
-    outbox = db.table("outbox")
-    cutoff = (time.time_ns() // 1000) - int(older_than_s * 1_000_000)
+    query = build(db.table(table))
     try:
-        rows = await db.read(lambda c: _all(c, sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.created_wall_us)
-                                             .where(outbox.c.published_us.is_(None), outbox.c.created_wall_us < cutoff).order_by(outbox.c.id)))
+        return await db.read(lambda c: _all(c, query))
     finally:
         await db.close()
+
+
+async def stuck_outbox(service: str, settings: Settings, older_than_s: float) -> int:
+    """Outbox rows committed but not published for longer than `older_than_s`."""
+    cutoff = (time.time_ns() // 1000) - int(older_than_s * 1_000_000)
+    rows = await _query(service, settings, "outbox", lambda outbox: sa.select(
+        outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.created_wall_us,
+    ).where(outbox.c.published_us.is_(None), outbox.c.created_wall_us < cutoff).order_by(outbox.c.id))
     print(f"{len(rows)} outbox row(s) of {service} unpublished for more than {older_than_s:g}s")
     for row in rows:
         print(f"  #{row.id} {row.event_id} {row.subject} committed {from_micros(row.created_wall_us):%Y-%m-%d %H:%M:%S} UTC")
@@ -91,12 +98,7 @@ async def stuck_outbox(service: str, settings: Settings, older_than_s: float) ->
 
 
 async def dead_letters(service: str, settings: Settings) -> int:
-    db = _database(service, settings)
-    table = db.table("dead_letters")
-    try:
-        rows = await db.read(lambda c: _all(c, sa.select(table).order_by(table.c.at_us)))
-    finally:
-        await db.close()
+    rows = await _query(service, settings, "dead_letters", lambda table: sa.select(table).order_by(table.c.at_us))
     print(f"{len(rows)} dead letter(s) in {service}")
     for row in rows:
         state = "replayed" if row.replayed_us else "parked"
@@ -106,18 +108,16 @@ async def dead_letters(service: str, settings: Settings) -> int:
 
 async def audit_trail(service: str, settings: Settings, subject: str = "", action: str = "", limit: int = 200) -> list[Any]:
     """The audit trail of one service, newest last: who did what to whom, through which channel, when."""
-    db = _database(service, settings)
-    table = db.table("audit_log")
-    query = sa.select(table)
-    if subject:
-        query = query.where(table.c.subject_id == subject)
-    if action:
-        query = query.where(table.c.action.startswith(action, autoescape=True))
-    try:
-        rows = await db.read(lambda c: _all(c, query.order_by(table.c.id.desc()).limit(limit)))
-    finally:
-        await db.close()
-    return rows[::-1]
+
+    def build(table: sa.Table) -> Any:
+        query = sa.select(table)
+        if subject:
+            query = query.where(table.c.subject_id == subject)
+        if action:
+            query = query.where(table.c.action.startswith(action, autoescape=True))
+        return query.order_by(table.c.id.desc()).limit(limit)
+
+    return (await _query(service, settings, "audit_log", build))[::-1]
 
 
 async def print_audit(service: str, settings: Settings, subject: str, action: str, limit: int) -> int:
