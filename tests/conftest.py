@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-
-import sys
 
 import pytest
 

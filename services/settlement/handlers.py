@@ -30,8 +30,7 @@ async def person_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event
         # activated (and its event handled, with no account to bind) before this person arrived.
         card = await store.active_card_of(uow.conn, event.person_id)
         if card is not None:
-            account = await _bind(uow, account, card.card_no)
-            account = await merge_legacy(uow, account)
+            account = await _activate(uow, account, card.card_no)
     elif account.citizen_id != event.citizen_id or account.insured_category != event.insured_category:
         account = replace(account, citizen_id=event.citizen_id, insured_category=event.insured_category or account.insured_category)
         await store.save_account(uow.conn, account)
@@ -81,10 +80,14 @@ async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: 
     if account is None or account.closed:
         return
     if event.state == "active" and (not account.card_no or account.card_no == event.replaces_card_no):
-        account = await _bind(uow, account, event.card_no)
-        await merge_legacy(uow, account)
+        await _activate(uow, account, event.card_no)
     elif event.state == "replaced" and account.card_no == event.card_no and event.replaced_by_card_no:
         await _bind(uow, account, event.replaced_by_card_no)
+
+
+async def _activate(uow: UnitOfWork, account: Account, card_no: str) -> Account:
+    """An activated card takes the account, and the holder's legacy account merges into it."""
+    return await merge_legacy(uow, await _bind(uow, account, card_no))
 
 
 async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> Account:
