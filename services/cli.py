@@ -10,19 +10,26 @@
   sscard dead-letters SERVICE / sscard replay SERVICE EVENT_ID...
   sscard audit SERVICE [--subject ID] [--action PREFIX]
   sscard card-story CARD_NO a card's story across identity, cards, loss and settlement
+  sscard token KIND ID ...  a development credential (JWT) for grpcurl and scripts
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 
+from pathlib import Path
+from typing import Any
+
 from services.common.config import DEFAULT_NATS_PORT, SERVICES, Settings
+from services.common.trust import KINDS
 
 
 def _create(service: str, settings: Settings):  # noqa: ANN202 - Runtime
@@ -59,11 +66,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from services.client import MeshClient
     from services.common.natsd import NatsServer
 
+    from services.common.pki import ensure_dev_pki
+
+    # The embedded default is development: a local CA, certificates, issuer keys and random
+    # per-install secrets under $SSCARD_DATA_DIR/pki (production mounts its own; docs/security.md).
+    os.environ["SSCARD_ENV"] = "dev"
+    data_dir = Settings.from_env("identity").data_dir
+    pki = ensure_dev_pki(Path(os.environ.get("SSCARD_PKI_DIR", str(data_dir / "pki"))))
+    os.environ["SSCARD_PKI_DIR"] = str(pki)
+    for name, value in dev_secrets(pki).items():
+        os.environ.setdefault(name, value)
     settings = {s: Settings.from_env(s) for s in SERVICES}
-    data_dir = settings["identity"].data_dir
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     nats_port = int(os.environ.get("SSCARD_NATS_PORT", DEFAULT_NATS_PORT))
@@ -92,7 +107,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         targets = {s: settings[s].grpc_addr for s in SERVICES}
 
         async def healthy() -> None:
-            client = MeshClient(targets)
+            client = operator_client(targets)
             try:
                 waiting = asyncio.create_task(client.wait_healthy(timeout=60))
                 while not waiting.done():
@@ -113,7 +128,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("sscard is up (Ctrl-C stops everything)")
         print(f"  nats-server  {nats.url}  (JetStream store {data_dir / 'jetstream'})")
         for service in SERVICES:
-            print(f"  {service:<11}  grpc://{targets[service]}  db {settings[service].db_url}")
+            print(f"  {service:<11}  grpcs://{targets[service]}  db {settings[service].db_url}")
+        print(f"  pki          {pki}  (CA, certificates, issuer key; `sscard token` mints credentials)")
         print(f"  regions      {', '.join(p.stem for p in sorted(settings['identity'].regions_dir.glob('*.yaml')))}")
         print(f"  institutions {settings['settlement'].institutions_file}")
         print(f"  logs         {logs}")
@@ -138,11 +154,54 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def dev_secrets(pki: Path) -> dict[str, str]:
+    """Random secrets made once per install for the embedded default (never the built-in ones)."""
+    path = pki / "secrets.json"
+    if not path.exists():
+        path.write_text(json.dumps({"SSCARD_PIN_PEPPER": secrets.token_hex(32), "SSCARD_TOKEN_SECRET": secrets.token_hex(32)}))
+        os.chmod(path, 0o600)
+    return json.loads(path.read_text())
+
+
+def _pki_dir() -> Path:
+    return Path(os.environ.get("SSCARD_PKI_DIR", str(Settings.from_env("identity").data_dir / "pki")))
+
+
+def operator_credential() -> "Any":
+    """The operator's credential: $SSCARD_TOKEN if set, else a development one minted with the
+    local issuer key (support staff act as an outlet clerk of the operations desk)."""
+    from services.client import BearerToken, Credential, dev_signer, use_signer
+    from services.common import trust
+
+    if os.environ.get("SSCARD_TOKEN"):
+        return BearerToken(os.environ["SSCARD_TOKEN"])
+    use_signer(dev_signer(_pki_dir()))
+    return Credential(trust.CLERK, os.environ.get("USER", "operator"), org="OPS-DESK", region="999900")
+
+
+def operator_client(targets: dict[str, str]) -> "Any":
+    from services.client import MeshClient
+
+    credential = operator_credential()
+    return MeshClient(targets, pki_dir=_pki_dir(), actor=lambda _method, _request: credential)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from services.client import Credential, dev_signer
+    from services.common.trust import Signer
+
+    signer = Signer.from_file(Path(args.key), args.kid, args.issuer) if args.key else dev_signer(_pki_dir())
+    credential = Credential(args.kind, args.id, org=args.org, region=args.region, person_id=args.person_id, channel=args.channel)
+    print(signer.mint(credential.kind, credential.id, tuple(args.aud), ttl_s=args.ttl, org=credential.org, region=credential.region,
+                      person_id=credential.person_id, channel=credential.channel))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from services.demo import play
 
     targets = {s: Settings.from_env(s).grpc_addr for s in SERVICES}
-    return asyncio.run(play(targets))
+    return asyncio.run(play(targets, _pki_dir()))
 
 
 def cmd_loss_latency(args: argparse.Namespace) -> int:
@@ -186,11 +245,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_card_story(args: argparse.Namespace) -> int:
-    from services.client import Credential
     from services.ops import card_story
 
-    credential = Credential(os.environ.get("SSCARD_OPS_INSTITUTION", "FUND999900"), os.environ.get("SSCARD_OPS_SECRET", "demo-fund-secret"))
-    return asyncio.run(card_story(args.card_no, _all_settings(), credential))
+    return asyncio.run(card_story(args.card_no, _all_settings()))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -232,6 +289,19 @@ def main(argv: list[str] | None = None) -> int:
     story = sub.add_parser("card-story", help="a card's full story across the four services")
     story.add_argument("card_no")
     story.set_defaults(func=cmd_card_story)
+    token = sub.add_parser("token", help="mint a development credential (JWT) signed by the local issuer key")
+    token.add_argument("kind", choices=KINDS)
+    token.add_argument("id", help="who acts: operator id, institution code, person id (citizen), service name")
+    token.add_argument("--org", default="", help="organisation: outlet, bank, unit, institution or fund office code")
+    token.add_argument("--region", default="", help="pooling region code (fund staff, clerks)")
+    token.add_argument("--person-id", default="", help="citizen sessions: the person they are bound to")
+    token.add_argument("--channel", default="", help="citizen sessions: app | web | wechat")
+    token.add_argument("--aud", nargs="+", default=list(SERVICES), choices=SERVICES, help="services it is for (default: all)")
+    token.add_argument("--ttl", type=int, default=600, help="seconds (the services accept at most SSCARD_TOKEN_MAX_LIFETIME_S)")
+    token.add_argument("--key", default="", help="issuer private key (default: the development issuer under the PKI dir)")
+    token.add_argument("--kid", default="dev-issuer-1")
+    token.add_argument("--issuer", default="sscard-dev-issuer")
+    token.set_defaults(func=cmd_token)
     bench = sub.add_parser("bench", help="run the benchmarks (see bench/README.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)

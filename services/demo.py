@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
+from pathlib import Path
+
 import grpc
 
-from services.client import Credential, MeshClient, eventually
+from services.client import MeshClient, Remember, default_actor, dev_signer, eventually, institution, use_signer
 from services.common.citizen_id import make_citizen_id
 from services.common.server import error_reason
 from sscard.cards.v1 import cards_pb2
@@ -20,8 +22,7 @@ from sscard.settlement.v1 import settlement_pb2 as spb
 
 T = TypeVar("T")
 REGION = "999900"
-PHARMACY = Credential("P99990001", "demo-pharmacy-secret")
-FUND = Credential("FUND999900", "demo-fund-secret")
+PHARMACY = institution("P99990001")
 PIN = "802613"
 
 
@@ -36,8 +37,11 @@ def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d} yuan"
 
 
-async def play(targets: dict[str, str]) -> int:
-    client = MeshClient(targets)
+async def play(targets: dict[str, str], pki_dir: Path) -> int:
+    """Each step acts as whoever does it in life (services.client.default_actor): the outlet
+    clerk, the fund office, the hotline agent, the pharmacy; credentials from the local issuer."""
+    use_signer(dev_signer(pki_dir))
+    client = MeshClient(targets, pki_dir=pki_dir, actor=default_actor, interceptors=[Remember()])
     try:
         await client.wait_healthy(timeout=10)
         return await _story(client)
@@ -86,7 +90,7 @@ async def _story(client: MeshClient) -> int:
         request_id=f"{run}-pin", card_no=card.card_no, old_pin="123456", new_pin=PIN)))
     await step("3. allocation of 500.00 yuan to the personal account", lambda: eventually(
         lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id=f"{run}-alloc", person_id=person.person_id, amount_fen=50000, period="demo"), metadata=FUND.metadata()), lambda r: True))
+            request_id=f"{run}-alloc", person_id=person.person_id, amount_fen=50000, period="demo")), lambda r: True))
     await eventually(lambda: check(card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
     paid = await step("4. pharmacy settles 35.20 yuan with the PIN", lambda: settle(card.card_no, 3520, "s1"))
     print(f"     accepted: account paid {yuan(paid.acct_pay_fen)}, balance {yuan(paid.balance_fen)}")

@@ -21,7 +21,7 @@ import grpc
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.client import Credential, MeshClient
+from services.client import MeshClient
 from services.common.clock import SystemClock, from_micros
 from services.common.config import SERVICES, Settings
 from services.common.db import Database
@@ -48,7 +48,7 @@ def _scrape(port: int) -> dict[str, float]:
 
 async def status(settings: dict[str, Settings]) -> int:
     """Health, version, outbox backlog and consumer lag of every service."""
-    client = MeshClient({s: settings[s].grpc_addr for s in SERVICES})
+    client = _client(settings)
     worst = 0
     print(f"sscard {_version()}")
     print(f"{'service':<11} {'address':<22} {'health':<12} {'outbox backlog':>15} {'consumer lag':>13}")
@@ -156,15 +156,20 @@ async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
     return 1 if failures else 0
 
 
-async def card_story(card_no: str, settings: dict[str, Settings], credential: Credential) -> int:
+def _client(settings: dict[str, Settings]) -> MeshClient:
+    from services.cli import operator_client
+
+    return operator_client({s: settings[s].grpc_addr for s in SERVICES})
+
+
+async def card_story(card_no: str, settings: dict[str, Settings]) -> int:
     """Everything the four services know about one card, for a support call."""
     from sscard.cards.v1 import cards_pb2
     from sscard.identity.v1 import identity_pb2
     from sscard.loss.v1 import loss_pb2
     from sscard.settlement.v1 import settlement_pb2
 
-    client = MeshClient({s: settings[s].grpc_addr for s in SERVICES})
-    md = credential.metadata()
+    client = _client(settings)
 
     async def ask(label: str, call: Any) -> Any:
         try:
@@ -192,13 +197,10 @@ async def card_story(card_no: str, settings: dict[str, Settings], credential: Cr
             print(f"loss: {loss_pb2.LossState.Name(loss.state)}")
             for h in loss.history:
                 print(f"  {h.at.ToDatetime():%Y-%m-%d %H:%M} {h.what} {loss_pb2.LossChannel.Name(h.channel)} {h.detail}")
-        check = await ask("settlement", client.settlement.CheckCard(settlement_pb2.CheckCardRequest(card_no=card_no), metadata=md))
-        if check:
-            print(f"settlement: {settlement_pb2.CardUsability.Name(check.usability)} {check.refusal_reason}")
-        account = await ask("account", client.settlement.GetAccount(settlement_pb2.GetAccountRequest(card_no=card_no), metadata=md))
+        account = await ask("account", client.settlement.GetAccount(settlement_pb2.GetAccountRequest(card_no=card_no)))
         if account:
             print(f"personal account of {account.person_id} on {account.card_no}: balance {account.balance_fen} fen")
-            entries = await client.settlement.ListAccountEntries(settlement_pb2.ListAccountEntriesRequest(card_no=card_no, page_size=20), metadata=md)
+            entries = await client.settlement.ListAccountEntries(settlement_pb2.ListAccountEntriesRequest(card_no=card_no, page_size=20))
             for e in entries.entries:
                 print(f"  {e.at.ToDatetime():%Y-%m-%d %H:%M} {settlement_pb2.EntryKind.Name(e.kind):<22} {e.amount_fen:>10} -> {e.balance_after_fen:>10} {e.reference}")
     finally:

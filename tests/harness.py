@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
+import tempfile
 import uuid
+from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,19 +17,47 @@ import asyncpg
 import grpc
 
 from services.cards import main as cards_main
-from services.client import Credential, MeshClient
+from services.client import (  # noqa: F401 - the principals tests act as
+    BANK, CARD_HOLDERS, CLERK, FACTORY, FUND, FUND_REVIEWER, HOTLINE_AGENT, IVR_SYSTEM, PERSON_REGIONS, Credential, MeshClient, Remember, citizen,
+    default_actor, dev_signer, employer, fund_of, institution, use_signer,
+)
 from services.common.app import Runtime
 from services.common.clock import ManualClock
 from services.common.config import REPO_ROOT, SERVICES, Settings
+from services.common.pki import ensure_dev_pki
 from services.common.policy import RegionPolicies
 from services.identity import main as identity_main
 from services.loss import main as loss_main
 from services.settlement import main as settlement_main
 
 FACTORIES = {"identity": identity_main.create, "cards": cards_main.create, "loss": loss_main.create, "settlement": settlement_main.create}
-PHARMACY = Credential("P99990001", "demo-pharmacy-secret")
-HOSPITAL = Credential("H99990001", "demo-hospital-secret")
-FUND = Credential("FUND999900", "demo-fund-secret")
+PHARMACY = institution("P99990001")
+HOSPITAL = institution("H99990001")
+CLINIC = institution("H99990002")
+
+
+@cache
+def test_pki() -> Path:
+    """One development PKI per test process (CA, certificates, issuer keys)."""
+    directory = ensure_dev_pki(Path(tempfile.mkdtemp(prefix="sscard-pki-")) / "pki")
+    use_signer(dev_signer(directory))
+    return directory
+
+
+def mesh_client(targets: dict[str, str]) -> MeshClient:
+    return MeshClient(targets, pki_dir=test_pki(), actor=default_actor, interceptors=[Remember()])
+
+
+def trust_settings(service: str) -> dict[str, object]:
+    pki = test_pki()
+    return dict(
+        tls_ca=pki / "ca.pem", tls_cert=pki / f"{service}.pem", tls_key=pki / f"{service}.key",
+        jwks_file=pki / "jwks.json", signing_key=pki / f"service-{service}.key", signing_kid=f"service-{service}-1",
+        pin_pepper=_SECRETS["pepper"], token_secret=_SECRETS["token"],
+    )
+
+
+_SECRETS = {"pepper": secrets.token_hex(16).encode(), "token": secrets.token_hex(16).encode()}
 
 
 def pg_url() -> str | None:
@@ -91,14 +122,14 @@ class Mesh:
             scheduler_interval_s=0.2,
             metrics_port=self.metrics_ports.get(service, 0),
             peers=peers,
-            **self.overrides,  # type: ignore[arg-type]
+            **{**trust_settings(service), **self.overrides},  # type: ignore[arg-type]
         )
 
     async def start(self, services: tuple[str, ...] = SERVICES) -> MeshClient:
         self.policies = RegionPolicies.load(self.regions_dir)
         for service in services:
             await self.start_service(service)
-        self.client = MeshClient({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()})
+        self.client = mesh_client({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()})
         return self.client
 
     async def start_service(self, service: str) -> Runtime:
@@ -120,7 +151,7 @@ class Mesh:
         # Closed at stop, not now: closing a channel cancels the calls still in flight on it, which a
         # real client never sees; the calls to the stopped service fail UNAVAILABLE and are retried.
         self.retired_channels.extend(self.client.channels.values())
-        self.client.__init__({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()})  # type: ignore[misc]
+        self.client.__init__({name: f"127.0.0.1:{rt.port}" for name, rt in self.runtimes.items()}, test_pki(), default_actor, [Remember()])  # type: ignore[misc]
 
     async def stop(self) -> None:
         if self.client:

@@ -11,6 +11,7 @@ import grpc
 from services.cards import domain, store
 from services.cards.domain import ApplicationKind, Card, CardState
 from services.common.agents import validate_agent
+from services.common import access
 from services.common.app import Runtime
 from services.common.auth import issue_ecard_token
 from services.common.db import UnitOfWork
@@ -66,6 +67,18 @@ def card_to_pb(card: Card) -> pb.Card:
     if card.activated_at:
         message.activated_at.FromDatetime(card.activated_at)
     return message
+
+
+def progress_pb(card: Card) -> pb.Card:
+    """What a progress query answers: state and dates, never the pickup certificate or numbers
+    that could be used to collect or act on the card."""
+    full = card_to_pb(card)
+    answer = pb.Card(state=full.state, kind=full.kind, channel=full.channel, ready_by=full.ready_by,
+                     failure_reason=full.failure_reason, delivery=full.delivery, region_code=full.region_code)
+    answer.applied_at.CopyFrom(full.applied_at)
+    if full.HasField("activated_at"):
+        answer.activated_at.CopyFrom(full.activated_at)
+    return answer
 
 
 def card_event(card: Card, bank_code: str = "") -> events.CardChanged:
@@ -183,6 +196,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         if delivery == "courier" and not request.delivery_address.strip():
             raise InvalidArgument("FIELD_REQUIRED", "delivery_address is required for courier delivery", field="delivery_address")
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref)
+        access.check_subject(person_id=request.person_id)
 
         async def work(uow: UnitOfWork) -> pb.ApplyForCardResponse:
             replaces = ""
@@ -197,11 +211,15 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
 
     async def GetCard(self, request: pb.GetCardRequest, context: grpc.aio.ServicerContext) -> pb.GetCardResponse:
         card = await self.db.read(lambda c: self.core.load(c, request.card_no))
+        access.check_subject(person_id=card.person_id, unit=card.employer_unit_id)
+        await self.db.audit_read("card.read", card.card_no)
         return pb.GetCardResponse(card=card_to_pb(card))
 
     async def ListCards(self, request: pb.ListCardsRequest, context: grpc.aio.ServicerContext) -> pb.ListCardsResponse:
         require(request.person_id, "person_id")
+        access.check_subject(person_id=request.person_id)
         found = await self.db.read(lambda c: store.person_cards(c, request.person_id))
+        await self.db.audit_read("cards.listed", request.person_id)
         return pb.ListCardsResponse(cards=[card_to_pb(c) for c in found])
 
     async def HandOutCard(self, request: pb.HandOutCardRequest, context: grpc.aio.ServicerContext) -> pb.HandOutCardResponse:
@@ -210,7 +228,9 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, request.citizen_id)
 
         async def work(uow: UnitOfWork) -> pb.HandOutCardResponse:
-            card = domain.hand_out(await self.core.load(uow, request.card_no), request.pickup_certificate_no, request.citizen_id)
+            card = await self.core.load(uow, request.card_no)
+            access.check_subject(person_id=card.person_id, unit=card.employer_unit_id)
+            card = domain.hand_out(card, request.pickup_certificate_no, request.citizen_id)
             await store.save_card(uow.conn, card)
             await self.core.publish(uow, card, "handed_out")
             await uow.audit("card.handed_out", card.card_no, channel="outlet", agent=agent.describe() if agent else "")
@@ -241,7 +261,9 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
             cached = await uow.recall("ChangePin", request.request_id, request)
             if cached is not None:
                 return pb.ChangePinResponse.FromString(cached)
-            card = await self._verify(uow, await self.core.load(uow, request.card_no), request.old_pin)
+            card = await self.core.load(uow, request.card_no)
+            access.check_subject(person_id=card.person_id)
+            card = await self._verify(uow, card, request.old_pin)
             person = await store.get_person(uow.conn, card.person_id)
             if person is None:
                 raise NotFound("PERSON_NOT_FOUND", "the card's holder is unknown here")
@@ -366,14 +388,18 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         mine = [card for card in found if card.name == request.name.strip()]
         if not mine:
             raise NotFound("NO_APPLICATION", "no application for this name and citizen ID")
-        return pb.QueryProgressResponse(cards=[card_to_pb(c) for c in mine])
+        await self.db.audit_read("progress.queried", mine[0].person_id)
+        return pb.QueryProgressResponse(cards=[progress_pb(c) for c in mine])
 
     async def IssueElectronicCardToken(self, request: pb.IssueElectronicCardTokenRequest, context: grpc.aio.ServicerContext) -> pb.IssueElectronicCardTokenResponse:
         domain.check_pin_format(request.pin)
 
         async def work(uow: UnitOfWork) -> pb.IssueElectronicCardTokenResponse:
-            card = await self._verify(uow, await self.core.load(uow, request.card_no), request.pin)
+            card = await self.core.load(uow, request.card_no)
+            access.check_subject(person_id=card.person_id)
+            # The initial PIN (123456) never mints an e-card: the holder must have enabled their own.
             domain.check_electronic_card(card)
+            card = await self._verify(uow, card, request.pin)
             expires = int(time.time()) + ECARD_TTL_S
             response = pb.IssueElectronicCardTokenResponse(token=issue_ecard_token(card.card_no, expires, self.core.rt.settings.token_secret))
             response.expires_at.FromSeconds(expires)

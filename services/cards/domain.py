@@ -309,6 +309,8 @@ def check_electronic_card(card: Card) -> None:
     if card.state is not CardState.ACTIVE:
         raise FailedPrecondition(f"CARD_{card.state.value.upper()}" if card.state in (CardState.REPLACED, CardState.CANCELLED) else "CARD_NOT_ACTIVE",
                                  f"card is {card.state.value}")
+    if not card.pin_enabled:
+        raise FailedPrecondition("PIN_NOT_ENABLED", "the electronic card needs the holder's own PIN: change the initial PIN first")
 
 
 def change_holder_data(card: Card, person: PersonView) -> Card:

@@ -17,7 +17,9 @@ from typing import Any
 import grpc
 import sqlalchemy as sa
 
-from services.common import bus, observability
+from services.common import bus, observability, trust
+from services.common.access import Access
+from services.common.auth import load_institutions
 from services.common.clock import Clock, SystemClock
 from services.common.config import Settings
 from services.common.db import Database, Migration
@@ -41,7 +43,21 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.policies = policies or RegionPolicies.load(settings.regions_dir)
         self.db = Database(settings.db_url, metadata, migrations, producer=settings.service, clock=self.clock, secret=settings.pin_pepper)
-        self.server = GrpcServer(settings.grpc_addr, interceptors=[observability.ObservabilityInterceptor(settings.service)])
+        problems = settings.secret_problems()
+        if problems:
+            raise RuntimeError(f"{settings.service} refuses to start: " + "; ".join(problems))
+        self.institutions = load_institutions(settings.institutions_file)
+        self.access = Access(trust.Verifier.from_file(settings.jwks_file, settings.service, settings.token_max_lifetime_s), self.institutions)
+        self.credential = trust.ServiceCredential(
+            trust.Signer.from_file(settings.signing_key, settings.signing_kid, f"sscard-{settings.service}"), settings.service)
+        self.server = GrpcServer(
+            settings.grpc_addr,
+            interceptors=[observability.ObservabilityInterceptor(settings.service)],
+            access=self.access,
+            tls=trust.server_credentials(settings.tls_ca, settings.tls_cert, settings.tls_key, settings.tls_client_auth),
+            max_receive_bytes=settings.max_receive_bytes,
+            max_concurrent_rpcs=settings.max_concurrent_rpcs,
+        )
         self.nc: Any = None
         self.js: Any = None
         self.heartbeats: Any = None  # the relays' heartbeat bucket (bus.relay_heartbeats)
@@ -55,9 +71,14 @@ class Runtime:
         self._peers: dict[str, Any] = {}
 
     def peer(self, service: str) -> Any:
-        """A gRPC channel to another service (settings.peers), opened once, closed on stop."""
+        """A gRPC channel to another service (settings.peers), opened once, closed on stop: mutual
+        TLS with this service's certificate, and this service's own credential on every call."""
         if service not in self._peers:
-            self._peers[service] = grpc.aio.insecure_channel(self.settings.peers[service])
+            s = self.settings
+            self._peers[service] = grpc.aio.secure_channel(
+                s.peers[service], trust.channel_credentials(s.tls_ca, s.tls_cert, s.tls_key),
+                interceptors=[trust.BearerInterceptor(lambda _method, _request: self.credential.metadata(service))],
+            )
         return self._peers[service]
 
     def subscribe(self, stream: str, subscriptions: list[bus.Subscription], durable: str = "") -> None:

@@ -1,15 +1,14 @@
-"""Institution credentials for the embedded default: HMAC-signed bearer tokens.
+"""The registry of designated institutions, and the electronic card's QR token.
 
-A token is `<code>.<expires_unix>.<hex hmac_sha256(secret, code.expires)>`,
-minted by the institution from its own secret. Production puts mTLS client
-certificates in front; the institution code then comes from the certificate.
+Who is calling is established by trust.py (a signed JWT naming the institution); this
+registry says what that institution is: hospital or pharmacy, level, region, and
+whether its designation (定点资格) is active. Every service reads the same file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,6 @@ class Institution:
     kind: str  # hospital | pharmacy | authority
     level: int  # hospital level 1-3; 0 otherwise
     region_code: str
-    secret: str
     status: str = "active"  # active | suspended (定点资格暂停)
 
 
@@ -41,42 +39,14 @@ def load_institutions(path: Path) -> dict[str, Institution]:
             kind=str(entry["kind"]),
             level=int(entry.get("level", 0)),
             region_code=str(entry.get("region_code", "")),
-            secret=str(entry["secret"]),
             status=str(entry.get("status", "active")),
         )
-        if institution.kind not in ("hospital", "pharmacy", "authority"):
+        if institution.kind not in ("hospital", "pharmacy"):
             raise ValueError(f"{path}: institution {institution.code} has unknown kind {institution.kind!r}")
         if institution.kind == "hospital" and institution.level not in (1, 2, 3):
             raise ValueError(f"{path}: hospital {institution.code} needs level 1, 2 or 3")
         found[institution.code] = institution
     return found
-
-
-def _sign(secret: str, body: str) -> str:
-    return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-
-
-def issue_token(code: str, secret: str, expires_unix: int) -> str:
-    body = f"{code}.{expires_unix}"
-    return f"{body}.{_sign(secret, body)}"
-
-
-def authenticate(metadata: Mapping[str, str], institutions: Mapping[str, Institution], now_unix: int) -> Institution:
-    """The calling institution, or UNAUTHENTICATED with a precise reason."""
-    header = metadata.get("authorization", "")
-    if not header.startswith("Bearer "):
-        raise Unauthenticated("CREDENTIAL_MISSING", "send `authorization: Bearer <institution token>`")
-    try:
-        code, expires, signature = header[len("Bearer "):].strip().rsplit(".", 2)
-        expires_unix = int(expires)
-    except ValueError:
-        raise Unauthenticated("CREDENTIAL_MALFORMED", "token must be <code>.<expires>.<signature>") from None
-    institution = institutions.get(code)
-    if institution is None or not hmac.compare_digest(_sign(institution.secret, f"{code}.{expires}"), signature):
-        raise Unauthenticated("CREDENTIAL_INVALID", "unknown institution or bad signature")
-    if expires_unix < now_unix:
-        raise Unauthenticated("CREDENTIAL_EXPIRED", "token has expired")
-    return institution
 
 
 ECARD_PREFIX = "ecard"

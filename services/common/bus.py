@@ -22,6 +22,8 @@ from google.protobuf import message
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
+from services.common import access
+from services.common.trust import SERVICE, Principal
 from services.common import observability
 from services.common.db import Database, UnitOfWork
 from sscard.events.v1 import envelope_pb2
@@ -342,7 +344,12 @@ class EventConsumer:
         if subscription.ordered:
             fresh = await self._advance_sequence(uow, envelope)
         if fresh:
-            await subscription.handle(uow, envelope, payload)
+            # The audit trail of what this event causes names the service that produced it.
+            token = access.act_as(Principal(SERVICE, envelope.producer, org="event"), envelope.event_type)
+            try:
+                await subscription.handle(uow, envelope, payload)
+            finally:
+                access.reset(token)
         await uow.execute(
             inbox.insert().values(consumer=self.name, event_id=envelope.event_id, handled_us=uow.now_us, applied=fresh)
         )

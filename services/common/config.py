@@ -40,6 +40,31 @@ class Settings:
     # JetStream replicas of the event streams and the relay heartbeat bucket (3 on a 3-node cluster).
     nats_replicas: int = 1
     peers: dict[str, str] = field(default_factory=dict)
+    # Trust (docs/security.md): "dev" allows the development secrets; anything else refuses them.
+    env: str = "prod"
+    tls_ca: Path = Path("ca.pem")
+    tls_cert: Path = Path("cert.pem")
+    tls_key: Path = Path("key.pem")
+    # Require client certificates (mTLS) on this service's port.
+    tls_client_auth: bool = True
+    jwks_file: Path = Path("jwks.json")
+    # This service's own signing key (and its kid) for the credentials of its calls to peers.
+    signing_key: Path = Path("signing.key")
+    signing_kid: str = ""
+    token_max_lifetime_s: int = 3600
+    # Limits: requests are small; a bound on concurrent calls bounds memory.
+    max_receive_bytes: int = 1024 * 1024
+    max_concurrent_rpcs: int = 256
+
+    def secret_problems(self) -> list[str]:
+        """Why this configuration may not serve outside development (empty when it may)."""
+        if self.env == "dev":
+            return []
+        problems = []
+        for name, value in (("SSCARD_PIN_PEPPER", self.pin_pepper), ("SSCARD_TOKEN_SECRET", self.token_secret)):
+            if value.startswith(b"dev-only-") or len(value) < 16:
+                problems.append(f"{name} is unset or a development value (set a random secret of 16+ bytes, or SSCARD_ENV=dev)")
+        return problems
 
     @classmethod
     def from_env(cls, service: str, **overrides: object) -> "Settings":
@@ -47,6 +72,7 @@ class Settings:
             raise ValueError(f"unknown service {service!r}; expected one of {SERVICES}")
         up = service.upper()
         data_dir = Path(_env("SSCARD_DATA_DIR", str(REPO_ROOT / "var")))
+        pki = Path(_env("SSCARD_PKI_DIR", str(data_dir / "pki")))
         values: dict[str, object] = dict(
             service=service,
             grpc_addr=_env(f"SSCARD_{up}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"),
@@ -63,6 +89,17 @@ class Settings:
             max_deliver=int(_env("SSCARD_MAX_DELIVER", "20")),
             loss_feed_max_lag_s=float(_env("SSCARD_LOSS_FEED_MAX_LAG_S", "1.0")),
             nats_replicas=int(_env("SSCARD_NATS_REPLICAS", "1")),
+            env=_env("SSCARD_ENV", "prod"),
+            tls_ca=Path(_env("SSCARD_TLS_CA", str(pki / "ca.pem"))),
+            tls_cert=Path(_env("SSCARD_TLS_CERT", str(pki / f"{service}.pem"))),
+            tls_key=Path(_env("SSCARD_TLS_KEY", str(pki / f"{service}.key"))),
+            tls_client_auth=_env("SSCARD_TLS_CLIENT_AUTH", "require") == "require",
+            jwks_file=Path(_env("SSCARD_JWKS_FILE", str(pki / "jwks.json"))),
+            signing_key=Path(_env("SSCARD_SIGNING_KEY", str(pki / f"service-{service}.key"))),
+            signing_kid=_env("SSCARD_SIGNING_KID", f"service-{service}-1"),
+            token_max_lifetime_s=int(_env("SSCARD_TOKEN_MAX_LIFETIME_S", "3600")),
+            max_receive_bytes=int(_env("SSCARD_MAX_RECEIVE_BYTES", str(1024 * 1024))),
+            max_concurrent_rpcs=int(_env("SSCARD_MAX_CONCURRENT_RPCS", "256")),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES

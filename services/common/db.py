@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from services.common import access
 from services.common.clock import Clock, to_micros
 from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument
 from services.common.ids import new_id
@@ -86,6 +87,10 @@ def common_tables(metadata: sa.MetaData) -> None:
         sa.Column("channel", sa.String(40), nullable=False),
         sa.Column("agent", sa.String(400), nullable=False),
         sa.Column("detail", sa.String(400), nullable=False),
+        # The authenticated principal (kind:org/id, access.py), never a name the request claimed,
+        # and the ID document the clerk recorded as checked for a window act.
+        sa.Column("actor", sa.String(200), nullable=False, server_default=""),
+        sa.Column("document", sa.String(64), nullable=False, server_default=""),
     )
     sa.Table(
         "idempotency", metadata,
@@ -113,7 +118,10 @@ def create_all(metadata: sa.MetaData) -> Callable[[sa.Connection], None]:
 
 def common_migrations(metadata: sa.MetaData) -> list[Migration]:
     """Steps for the shared tables added after the first release (versions 1000+)."""
-    return [Migration(1001, "dead letters", lambda conn: metadata.tables["dead_letters"].create(conn, checkfirst=True))]
+    return [
+        Migration(1001, "dead letters", lambda conn: metadata.tables["dead_letters"].create(conn, checkfirst=True)),
+        Migration(1002, "audit actor and document", add_tables_and_columns(metadata)),
+    ]
 
 
 def add_tables_and_columns(metadata: sa.MetaData) -> Callable[[sa.Connection], None]:
@@ -292,10 +300,14 @@ class UnitOfWork:
         return envelope.event_id
 
     async def audit(self, action: str, subject_id: str, channel: str = "", agent: str = "", detail: str = "") -> None:
-        """Record who did what to whom, through which channel (never PINs or secrets)."""
+        """Record who did what to whom, through which channel (never PINs or secrets). The actor is
+        the authenticated principal of the call or event being handled (access.current)."""
+        grant = access.current()
+        actor = grant.principal.actor if grant else f"service:{self._db.producer}"
         await self.conn.execute(
             self._db.table("audit_log").insert().values(
-                at_us=self.now_us, action=action, subject_id=subject_id, channel=channel, agent=agent, detail=detail
+                at_us=self.now_us, action=action, subject_id=subject_id, channel=channel, agent=agent, detail=detail,
+                actor=actor[:200], document=grant.document if grant else "",
             )
         )
 
@@ -422,10 +434,18 @@ class Database:
         `method` scopes the key (e.g. per institution for settlement msg ids).
         """
         key = getattr(request, key_field)
+        grant = access.current()
+        if grant is not None:
+            # Keys are the caller's: another principal reusing one gets nothing of the first call.
+            method = f"{method}@{grant.principal.kind}:{grant.principal.org or grant.principal.id}"
+            if len(method) > 60:
+                method = method[:44] + "#" + hashlib.sha256(method.encode()).hexdigest()[:15]
 
         async def once(uow: UnitOfWork) -> M:
             cached = await uow.recall(method, key, request, key_field)
             if cached is not None:
+                if grant is not None:
+                    grant.subject_checked = True  # the first call by this same caller passed the check
                 return response_type.FromString(cached)
             response = await work(uow)
             await uow.remember(method, key, request, response, key_field)
@@ -450,6 +470,14 @@ class Database:
                 await self._sqlite_writer.close()
                 self._sqlite_writer = None
             raise
+
+    async def audit_read(self, action: str, subject_id: str, detail: str = "") -> None:
+        """Personal data was read (PIPL): who read whose record, recorded like a change."""
+
+        async def work(uow: UnitOfWork) -> None:
+            await uow.audit(action, subject_id, detail=detail)
+
+        await self.transact(work)
 
     async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run read-only queries (no write lock on SQLite)."""

@@ -19,7 +19,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from services.common.errors import InvalidArgument, SscardError
+from services.common import access as access_
+from services.common.access import Access
+from services.common.errors import InvalidArgument, PermissionDenied, SscardError
 
 log = logging.getLogger("sscard.grpc")
 
@@ -82,22 +84,39 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Maps domain errors to rich statuses and hides internal errors' details."""
+    """Authenticates and authorises every call (access.py), maps domain errors to rich
+    statuses and hides internal errors' details."""
 
-    def __init__(self, observers: Iterable[Callable[[str, str, float], None]] = ()) -> None:
-        self.observers = list(observers)
+    def __init__(self, access: Access | None = None) -> None:
+        self.access = access
 
     async def intercept_service(self, continuation: Any, handler_call_details: grpc.HandlerCallDetails) -> Any:
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        inner = handler.unary_unary
         method = handler_call_details.method
+        if handler is None or access_.is_open(method):
+            return handler
+        if handler.unary_unary is None:
+            # Every sscard RPC is unary: a streaming method outside the open ops services is refused.
+            async def refuse(request: Any, context: grpc.aio.ServicerContext) -> None:
+                await context.abort_with_status(to_status(PermissionDenied("NO_POLICY", f"{method} has no entry in the policy table")))
+
+            return grpc.unary_unary_rpc_method_handler(refuse)
+        inner = handler.unary_unary
+        gate = self.access
 
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = None
             try:
+                grant = None
+                if gate is not None:
+                    grant = gate.authorize(method, request, context.invocation_metadata() or ())
+                    token = Access.enter(grant)
                 check_text(request)
-                return await inner(request, context)
+                response = await inner(request, context)
+                if grant is not None and grant.pending and not grant.subject_checked:
+                    log.error("%s returned without checking %s for a %s", method, grant.pending, grant.principal.kind)
+                    raise PermissionDenied("SUBJECT_NOT_CHECKED", "the service could not establish whose record this is")
+                return response
             except SscardError as error:
                 await context.abort_with_status(to_status(error))
             except (grpc.RpcError, grpc.aio.AbortError):
@@ -105,6 +124,9 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             except Exception:
                 log.exception("unhandled error in %s", method)
                 await context.abort_with_status(to_status(SscardError("INTERNAL", "internal error")))
+            finally:
+                if token is not None:
+                    access_.reset(token)
 
         return grpc.unary_unary_rpc_method_handler(
             unary,
@@ -120,11 +142,26 @@ class GrpcServer:
     services it added, so reflection and health list exactly those.
     """
 
-    def __init__(self, address: str, interceptors: Iterable[grpc.aio.ServerInterceptor] = ()) -> None:
+    def __init__(
+        self,
+        address: str,
+        interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+        access: Access | None = None,
+        tls: grpc.ServerCredentials | None = None,
+        max_receive_bytes: int = 1024 * 1024,
+        max_concurrent_rpcs: int = 256,
+    ) -> None:
         self.address = address
+        self.tls = tls
         self.server = grpc.aio.server(
-            interceptors=[*interceptors, ErrorInterceptor()],
-            options=[("grpc.max_receive_message_length", 4 * 1024 * 1024), ("grpc.so_reuseport", 0)],
+            interceptors=[*interceptors, ErrorInterceptor(access)],
+            options=[
+                ("grpc.max_receive_message_length", max_receive_bytes),
+                ("grpc.max_concurrent_streams", 100),
+                ("grpc.so_reuseport", 0),
+            ],
+            # Beyond this many calls in flight a caller gets RESOURCE_EXHAUSTED: memory stays bounded.
+            maximum_concurrent_rpcs=max_concurrent_rpcs,
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -140,7 +177,10 @@ class GrpcServer:
             [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
             self.server,
         )
-        self.port = self.server.add_insecure_port(self.address)
+        if self.tls is not None:
+            self.port = self.server.add_secure_port(self.address, self.tls)
+        else:
+            self.port = self.server.add_insecure_port(self.address)
         if self.port == 0:
             raise RuntimeError(f"cannot bind {self.address}")
         await self.server.start()

@@ -7,6 +7,7 @@ from datetime import date
 import grpc
 
 from services.common.agents import validate_agent
+from services.common import access
 from services.common.app import Runtime
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound, require
 from services.common.ids import new_id
@@ -111,6 +112,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         person = await self.db.read(lambda c: store.find_person(c, request.person_id, request.citizen_id))
         if person is None:
             raise NotFound("PERSON_NOT_FOUND", "no such person")
+        access.check_subject(person_id=person.person_id, region=person.region_code)
+        await self.db.audit_read("person.read", person.person_id)
         return pb.GetPersonResponse(person=person_to_pb(person))
 
     async def RecordDeath(self, request: pb.RecordDeathRequest, context: grpc.aio.ServicerContext) -> pb.RecordDeathResponse:
@@ -129,7 +132,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             person = domain.record_death(person, when, uow.now.date())
             await store.update_person(uow.conn, person)
             await uow.emit("person.deceased", person.person_id, person_event(person))
-            await uow.audit("person.deceased", person.person_id, agent=agent.describe() if agent else "")
+            await uow.audit("person.deceased", person.person_id, agent=agent.describe() if agent else "",
+                            detail=f"death certificate {request.death_certificate_ref.strip()[:60]}")
             return pb.RecordDeathResponse(person=person_to_pb(person))
 
         return await self.db.idempotent("RecordDeath", request, pb.RecordDeathResponse, work)
@@ -171,13 +175,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             await store.update_person(uow.conn, person)
             await uow.emit("person.transferred", person.person_id, person_event(
                 person, previous_region_code=before.region_code, transfer_scope="within_province" if within else "out_of_province"))
-            await uow.audit("person.transferred", person.person_id, agent=agent.describe() if agent else "", detail=f"{before.region_code}->{target.code}")
+            await uow.audit("person.transferred", person.person_id, agent=agent.describe() if agent else "", detail=f"{before.region_code}->{target.code} certificate {request.transfer_certificate_ref.strip()[:60]}")
             return pb.TransferInsuranceResponse(person=person_to_pb(person))
 
         return await self.db.idempotent("TransferInsurance", request, pb.TransferInsuranceResponse, work)
 
     async def CreateEmployerUnit(self, request: pb.CreateEmployerUnitRequest, context: grpc.aio.ServicerContext) -> pb.CreateEmployerUnitResponse:
         self.rt.policies.get(request.region_code)
+        access.check_subject(region=request.region_code)
 
         async def work(uow) -> pb.CreateEmployerUnitResponse:  # noqa: ANN001
             unit = domain.new_employer_unit(new_id("unit"), request.name, request.credit_code, request.region_code)
@@ -193,8 +198,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         require(request.unit_id, "unit_id")
 
         async def read(conn) -> pb.ListUnitMembersResponse:  # noqa: ANN001
-            if await store.get_unit(conn, request.unit_id) is None:
+            unit = await store.get_unit(conn, request.unit_id)
+            if unit is None:
                 raise NotFound("UNIT_NOT_FOUND", f"no employer unit {request.unit_id}")
+            access.check_subject(unit=unit.unit_id, region=unit.region_code)
             return pb.ListUnitMembersResponse(persons=[person_to_pb(p) for p in await store.unit_members(conn, request.unit_id)])
 
         return await self.db.read(read)

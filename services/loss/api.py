@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import grpc
 
 from services.common.agents import validate_agent
+from services.common import access
 from services.common.app import Runtime
+from services.common.clock import from_micros
 from services.common.db import UnitOfWork
 from services.common.errors import InvalidArgument, NotFound, require
 from services.common.ids import new_id
@@ -23,6 +25,11 @@ from sscard.loss.v1 import loss_pb2_grpc
 
 CHANNELS = {pb.LossChannel.Value("LOSS_CHANNEL_" + c.name): c for c in Channel}
 STATES = {s: pb.LossState.Value("LOSS_STATE_" + s.name) for s in LossState}
+
+
+def business_date(moment: datetime) -> date:
+    """Business dates are China Standard Time dates."""
+    return moment.astimezone(timezone(timedelta(hours=8))).date()
 
 
 def _channel(value: int) -> Channel:
@@ -132,6 +139,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
     ) -> pb.ReportTemporaryLossResponse:
         channel = _channel(request.channel)
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
+        access.check_subject(person_id=card.person_id)
         domain.check_reportable(card)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
         if domain.requires_pin(channel):
@@ -195,9 +203,12 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
     async def GetLossState(self, request: pb.GetLossStateRequest, context: grpc.aio.ServicerContext) -> pb.GetLossStateResponse:
         async def read(conn: Any) -> pb.GetLossStateResponse:
             card = await self.core.card(conn, request.card_no)
+            access.check_subject(person_id=card.person_id, region=card.region_code)
             return _state_response(await store.get_loss(conn, card.card_no), await store.history(conn, card.card_no))
 
-        return await self.db.read(read)
+        response = await self.db.read(read)
+        await self.db.audit_read("loss.read", request.card_no)
+        return response
 
     async def ClaimLossPeriodRefund(
         self, request: pb.ClaimLossPeriodRefundRequest, context: grpc.aio.ServicerContext
@@ -207,15 +218,19 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         except ValueError:
             raise InvalidArgument("INVALID_DATE", "expense_date must be YYYY-MM-DD", field="expense_date") from None
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
+        filer = access.check_subject(region=card.region_code)
         domain.check_identity(card, request.citizen_id, "", need_name=False)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
 
         async def work(uow: UnitOfWork) -> pb.ClaimLossPeriodRefundResponse:
             current = await store.get_loss(uow.conn, card.card_no)
             reported_on = await store.report_date(uow.conn, current.report_id) if current.report_id else None
+            refused = await store.refused_settlements_of(uow.conn, current.report_id) if current.report_id else []
+            paid = max((r.medfee_fen for r in refused if r.institution_code == request.institution_code
+                        and business_date(from_micros(r.at_us)) == expense_date), default=0)
             claim = domain.claim_refund(
                 new_id("rfd"), current, reported_on or uow.now.date(), await store.claim_for_report(uow.conn, current.report_id),
-                request.institution_code, request.receipt_no, expense_date, request.amount_fen, uow.now.date(),
+                request.institution_code, request.receipt_no, expense_date, request.amount_fen, uow.now.date(), filer.actor, paid,
             )
             await store.save_claim(uow.conn, claim)
             await store.record_history(uow, card.card_no, claim.report_id, "refund_claimed", uow.now, "outlet",
@@ -228,17 +243,18 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         self, request: pb.ReviewLossPeriodRefundRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReviewLossPeriodRefundResponse:
         require(request.claim_id, "claim_id")
-        require(request.reviewer, "reviewer")
 
         async def work(uow: UnitOfWork) -> pb.ReviewLossPeriodRefundResponse:
             claim = await store.get_claim(uow.conn, request.claim_id)
             if claim is None:
                 raise NotFound("CLAIM_NOT_FOUND", f"no refund claim {request.claim_id}")
+            card = await self.core.card(uow, claim.card_no)
+            # The reviewer is the authenticated fund officer of the card's region, not whoever filed it.
+            reviewer = access.check_subject(region=card.region_code, filer=claim.filed_by)
             claim = domain.review_refund(claim, request.approve, request.note[:200])
             await store.save_claim(uow.conn, claim)
-            await store.record_history(uow, claim.card_no, claim.report_id, f"refund_{claim.status.value}", uow.now, detail=f"by {request.reviewer[:40]}")
+            await store.record_history(uow, claim.card_no, claim.report_id, f"refund_{claim.status.value}", uow.now, detail=f"by {reviewer.actor}"[:400])
             if claim.status is domain.RefundStatus.APPROVED:
-                card = await self.core.card(uow, claim.card_no)
                 await uow.emit("refund.approved", claim.card_no, events.RefundApproved(
                     claim_id=claim.claim_id, card_no=claim.card_no, person_id=card.person_id, amount_fen=claim.amount_fen, report_id=claim.report_id,
                 ))

@@ -144,13 +144,17 @@ class RefundClaim:
     amount_fen: int
     status: RefundStatus = RefundStatus.PENDING_REVIEW
     review_note: str = ""
+    # The authenticated principal who filed the claim (access.Principal.actor): never its reviewer.
+    filed_by: str = ""
 
 
 def claim_refund(
     claim_id: str, current: CardLoss, reported_on: date, existing: RefundClaim | None,
-    institution_code: str, receipt_no: str, expense_date: date, amount_fen: int, today: date,
+    institution_code: str, receipt_no: str, expense_date: date, amount_fen: int, today: date, filed_by: str = "", paid_fen: int = 0,
 ) -> RefundClaim:
-    """Refunded once per loss, after review: the expense must fall within the loss period."""
+    """Refunded once per loss, after review: the expense must fall within the loss period, and the
+    refund never exceeds what the holder paid for it — the bill settlement refused on the lost card
+    at that institution that day (`paid_fen`, from settlement's own refusal record)."""
     if current.state is not LossState.FORMAL:
         raise FailedPrecondition("NO_FORMAL_LOSS", "a loss-period refund needs a formal loss report and the replacement")
     if existing is not None and existing.status is not RefundStatus.REJECTED:
@@ -161,7 +165,11 @@ def claim_refund(
         raise InvalidArgument("FIELD_REQUIRED", "institution_code and receipt_no identify the expense")
     if expense_date < reported_on or expense_date > today:
         raise InvalidArgument("EXPENSE_OUTSIDE_LOSS_PERIOD", "the expense must fall between the loss report and today", field="expense_date")
-    return RefundClaim(claim_id, current.card_no, current.report_id, institution_code, receipt_no, expense_date, amount_fen)
+    if paid_fen <= 0:
+        raise FailedPrecondition("EXPENSE_NOT_RECORDED", "settlement recorded no refused settlement of this card at that institution on that day")
+    if amount_fen > paid_fen:
+        raise FailedPrecondition("REFUND_EXCEEDS_PAID", f"the holder paid {paid_fen} fen for that bill; no refund beyond it", paid_fen=str(paid_fen))
+    return RefundClaim(claim_id, current.card_no, current.report_id, institution_code, receipt_no, expense_date, amount_fen, filed_by=filed_by)
 
 
 def review_refund(claim: RefundClaim, approve: bool, note: str) -> RefundClaim:

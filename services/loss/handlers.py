@@ -22,6 +22,8 @@ async def settlement_refused(uow: UnitOfWork, envelope: envelope_pb2.Envelope, e
     if event.reason != "CARD_REPORTED_LOST" or not loss.report_id:
         # Only attempts refused because of a loss report are fraud signals.
         return
+    await store.record_refused_settlement(uow.conn, event.card_no, loss.report_id, event.institution_code, event.medfee_sumamt_fen,
+                                          envelope.occurred_at.ToMicroseconds())
     await store.record_history(
         uow, event.card_no, loss.report_id, "settlement_attempt", envelope.occurred_at.ToDatetime(timezone.utc),
         detail=f"institution {event.institution_code} tried to settle {event.medfee_sumamt_fen} fen",

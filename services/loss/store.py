@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.common.clock import from_micros, to_micros
-from services.common.db import Migration, common_tables, create_all, upsert
+from services.common.db import Migration, common_tables, create_all, add_tables_and_columns, upsert
 from services.loss.domain import CardLoss, CardView, LossState, RefundClaim, RefundStatus
 
 metadata = sa.MetaData()
@@ -47,6 +47,18 @@ loss_history = sa.Table(
     sa.Column("at_us", sa.BigInteger, nullable=False),
 )
 
+# Settlements refused on a card under loss, as settlement reported them: the bill the holder then
+# paid in cash (the ceiling of a loss-period refund; settlement is the source of truth).
+refused_settlements = sa.Table(
+    "refused_settlements", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("card_no", sa.String(20), nullable=False, index=True),
+    sa.Column("report_id", sa.String(40), nullable=False),
+    sa.Column("institution_code", sa.String(20), nullable=False),
+    sa.Column("medfee_fen", sa.BigInteger, nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+)
+
 refund_claims = sa.Table(
     "refund_claims", metadata,
     sa.Column("claim_id", sa.String(40), primary_key=True),
@@ -59,6 +71,7 @@ refund_claims = sa.Table(
     sa.Column("amount_fen", sa.BigInteger, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("review_note", sa.String(200), nullable=False),
+    sa.Column("filed_by", sa.String(200), nullable=False, server_default=""),
 )
 
 # What the bank adapter was told about financial-zone losses (the adapter point).
@@ -71,7 +84,10 @@ bank_notifications = sa.Table(
     sa.Column("at_us", sa.BigInteger, nullable=False),
 )
 
-MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+MIGRATIONS = [
+    Migration(1, "initial schema", create_all(metadata)),
+    Migration(2, "refund claims record who filed them", add_tables_and_columns(metadata)),
+]
 
 
 async def get_card(conn: Any, card_no: str) -> CardView | None:
@@ -134,11 +150,20 @@ async def history(conn: Any, card_no: str) -> list[Any]:
     return list(await conn.execute(sa.select(loss_history).where(loss_history.c.card_no == card_no).order_by(loss_history.c.at_us, loss_history.c.id)))
 
 
+async def record_refused_settlement(conn: Any, card_no: str, report_id: str, institution_code: str, medfee_fen: int, at_us: int) -> None:
+    await conn.execute(refused_settlements.insert().values(
+        card_no=card_no, report_id=report_id, institution_code=institution_code[:20], medfee_fen=medfee_fen, at_us=at_us))
+
+
+async def refused_settlements_of(conn: Any, report_id: str) -> list[Any]:
+    return list(await conn.execute(sa.select(refused_settlements).where(refused_settlements.c.report_id == report_id)))
+
+
 def _to_claim(row: Any) -> RefundClaim:
     return RefundClaim(
         claim_id=row.claim_id, card_no=row.card_no, report_id=row.report_id, institution_code=row.institution_code,
         receipt_no=row.receipt_no, expense_date=date.fromisoformat(row.expense_date), amount_fen=row.amount_fen,
-        status=RefundStatus(row.status), review_note=row.review_note,
+        status=RefundStatus(row.status), review_note=row.review_note, filed_by=row.filed_by,
     )
 
 
@@ -158,6 +183,7 @@ async def save_claim(conn: Any, claim: RefundClaim) -> None:
     await upsert(conn, refund_claims, {"claim_id": claim.claim_id}, dict(
         card_no=claim.card_no, report_id=claim.report_id, institution_code=claim.institution_code, receipt_no=claim.receipt_no,
         expense_date=claim.expense_date.isoformat(), amount_fen=claim.amount_fen, status=claim.status.value, review_note=claim.review_note,
+        filed_by=claim.filed_by,
     ))
 
 

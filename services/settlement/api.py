@@ -15,9 +15,9 @@ from typing import Any
 
 import grpc
 
-from services.common import observability
+from services.common import access, observability
 from services.common.app import Runtime
-from services.common.auth import Institution, authenticate, load_institutions, verify_ecard_token
+from services.common.auth import Institution, verify_ecard_token
 from services.common.clock import to_micros
 from services.common.db import UnitOfWork
 from services.common.errors import (
@@ -64,21 +64,17 @@ class SettlementCore:
         self.db = runtime.db
         self.pepper = runtime.settings.pin_pepper
         self.token_secret = runtime.settings.token_secret
-        self.institutions = load_institutions(runtime.settings.institutions_file)
+        self.institutions = runtime.institutions
         self._benefits: dict[str, tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]] = {}
         self._sign_nos: dict[tuple[str, str], str] = {}
         self.loss_feed = LossFeedGuard(runtime)
         runtime.background("loss-feed-guard", self.loss_feed.run)
 
-    def caller(self, context: grpc.aio.ServicerContext, *kinds: str) -> Institution:
-        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-        # Credentials expire in real time, whatever the business clock says.
-        institution = authenticate(metadata, self.institutions, int(time.time()))
-        if institution.status != "active":
-            raise PermissionDenied("INSTITUTION_SUSPENDED", f"{institution.code} is {institution.status}")
-        if institution.kind not in kinds:
-            raise PermissionDenied("INSTITUTION_NOT_ALLOWED", f"a {institution.kind} may not call this")
-        return institution
+    def institution(self) -> Institution:
+        """The calling designated institution (authenticated and checked active by access.py)."""
+        grant = access.current()
+        assert grant is not None and grant.institution is not None, "policy table: institution RPC without an institution"
+        return grant.institution
 
     def business_date(self) -> date:
         return self.rt.clock.now().astimezone(CST).date()
@@ -236,7 +232,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         self.db = core.db
 
     async def SignIn(self, request: pb.SignInRequest, context: grpc.aio.ServicerContext) -> pb.SignInResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy")
+        institution = self.core.institution()
         today = self.core.business_date()
         day = _parse_date(request.business_date, "business_date") if request.business_date else today
         if day != today:
@@ -253,7 +249,8 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.transact(work)
 
     async def AllocateToAccount(self, request: pb.AllocateToAccountRequest, context: grpc.aio.ServicerContext) -> pb.AllocateToAccountResponse:
-        authority = self.core.caller(context, "authority")
+        fund = access.current_principal()
+        assert fund is not None
         require(request.person_id, "person_id")
         domain.check_amount(request.amount_fen, "amount_fen")
 
@@ -261,17 +258,18 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             account = await store.get_account(uow.conn, request.person_id, for_update=True)
             if account is None:
                 raise NotFound("ACCOUNT_NOT_FOUND", f"no personal account for {request.person_id}")
+            access.check_subject(region=account.region_code)
             account = domain.credit(account, request.amount_fen)
             entry_id = new_id("ent")
             await store.save_account(uow.conn, account)
             await store.add_entry(uow.conn, entry_id=entry_id, account=account, kind="allocation", amount_fen=request.amount_fen, reference=request.period[:40], at_us=uow.now_us)
-            await uow.audit("account.allocated", account.person_id, channel=authority.code, detail=f"{request.amount_fen} fen {request.period[:40]}")
+            await uow.audit("account.allocated", account.person_id, channel=fund.org, detail=f"{request.amount_fen} fen {request.period[:40]}")
             return pb.AllocateToAccountResponse(entry_id=entry_id, balance_fen=account.balance_fen)
 
-        return await self.db.idempotent(f"AllocateToAccount@{authority.code}", request, pb.AllocateToAccountResponse, work)
+        return await self.db.idempotent(f"AllocateToAccount@{fund.org}", request, pb.AllocateToAccountResponse, work)
 
     async def CheckCard(self, request: pb.CheckCardRequest, context: grpc.aio.ServicerContext) -> pb.CheckCardResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy", "authority")
+        institution = self.core.institution()
         lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
 
         async def work(uow: UnitOfWork) -> pb.CheckCardResponse:
@@ -296,7 +294,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.read(lambda conn: work(_ReadOnly(conn)))
 
     async def PreSettle(self, request: pb.PreSettleRequest, context: grpc.aio.ServicerContext) -> pb.PreSettleResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy")
+        institution = self.core.institution()
         bill = self.core.bill(institution, request.care_type, request.items)
 
         async def read(conn: Any) -> pb.PreSettleResponse:
@@ -311,7 +309,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.read(read)
 
     async def Settle(self, request: pb.SettleRequest, context: grpc.aio.ServicerContext) -> pb.SettleResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy")
+        institution = self.core.institution()
         require(request.msg_id, "msg_id")
         bill = self.core.bill(institution, request.care_type, request.items)
         lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
@@ -345,7 +343,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.idempotent(f"Settle@{institution.code}", request, pb.SettleResponse, work, key_field="msg_id")
 
     async def RevokeSettlement(self, request: pb.RevokeSettlementRequest, context: grpc.aio.ServicerContext) -> pb.RevokeSettlementResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy")
+        institution = self.core.institution()
         require(request.msg_id, "msg_id")
         require(request.setl_id, "setl_id")
 
@@ -362,7 +360,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.idempotent(f"Revoke@{institution.code}", request, pb.RevokeSettlementResponse, work, key_field="msg_id")
 
     async def ReverseSettlement(self, request: pb.ReverseSettlementRequest, context: grpc.aio.ServicerContext) -> pb.ReverseSettlementResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy")
+        institution = self.core.institution()
         require(request.msg_id, "msg_id")
         require(request.original_msg_id, "original_msg_id")
 
@@ -392,7 +390,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.idempotent(f"Reverse@{institution.code}", request, pb.ReverseSettlementResponse, work, key_field="msg_id")
 
     async def Reconcile(self, request: pb.ReconcileRequest, context: grpc.aio.ServicerContext) -> pb.ReconcileResponse:
-        institution = self.core.caller(context, "hospital", "pharmacy")
+        institution = self.core.institution()
         day = _parse_date(request.business_date, "business_date")
         start = datetime(day.year, day.month, day.day, tzinfo=CST)
 
@@ -423,7 +421,8 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         return await self.db.read(read)
 
     async def CreateFiling(self, request: pb.CreateFilingRequest, context: grpc.aio.ServicerContext) -> pb.CreateFilingResponse:
-        authority = self.core.caller(context, "authority")
+        fund = access.current_principal()
+        assert fund is not None
         require(request.person_id, "person_id")
         require(request.treatment_region_code, "treatment_region_code")
         self.core.rt.policies.get(request.treatment_region_code)
@@ -433,23 +432,30 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             account = await store.get_account(uow.conn, request.person_id)
             if account is None:
                 raise NotFound("ACCOUNT_NOT_FOUND", f"no insured person {request.person_id}")
-            if authority.region_code != account.region_code:
-                raise PermissionDenied("NOT_HOME_REGION", "only the insured's home region files out-of-region care")
+            # Only the insured's home region files out-of-region care.
+            access.check_subject(region=account.region_code)
             filing = domain.new_filing(new_id("fil"), account.person_id, account.region_code, request.treatment_region_code, valid_from, valid_to)
             await store.insert_filing(uow.conn, filing)
-            await uow.audit("filing.created", account.person_id, channel=authority.code, detail=f"{filing.treatment_region_code} {valid_from}..{valid_to}")
+            await uow.audit("filing.created", account.person_id, channel=fund.org, detail=f"{filing.treatment_region_code} {valid_from}..{valid_to}")
             return pb.CreateFilingResponse(filing=_filing_pb(filing))
 
-        return await self.db.idempotent(f"CreateFiling@{authority.code}", request, pb.CreateFilingResponse, work)
+        return await self.db.idempotent(f"CreateFiling@{fund.org}", request, pb.CreateFilingResponse, work)
 
     async def ListFilings(self, request: pb.ListFilingsRequest, context: grpc.aio.ServicerContext) -> pb.ListFilingsResponse:
-        self.core.caller(context, "authority", "hospital")
         require(request.person_id, "person_id")
-        found = await self.db.read(lambda c: store.person_filings(c, request.person_id))
-        return pb.ListFilingsResponse(filings=[_filing_pb(f) for f in found])
+
+        async def read(conn: Any) -> list[domain.Filing]:
+            account = await store.get_account(conn, request.person_id)
+            if account is None:
+                raise NotFound("ACCOUNT_NOT_FOUND", f"no insured person {request.person_id}")
+            access.check_subject(region=account.region_code)
+            return await store.person_filings(conn, request.person_id)
+
+        return pb.ListFilingsResponse(filings=[_filing_pb(f) for f in await self.db.read(read)])
 
     async def RegisterLegacyAccount(self, request: pb.RegisterLegacyAccountRequest, context: grpc.aio.ServicerContext) -> pb.RegisterLegacyAccountResponse:
-        authority = self.core.caller(context, "authority")
+        fund = access.current_principal()
+        assert fund is not None
         require(request.person_id, "person_id")
         require(request.legacy_card_no, "legacy_card_no")
         if request.balance_fen < 0:
@@ -459,10 +465,11 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             account = await store.get_account(uow.conn, request.person_id, for_update=True)
             if account is None:
                 raise NotFound("ACCOUNT_NOT_FOUND", f"no insured person {request.person_id}")
+            access.check_subject(region=account.region_code)
             if await store.legacy_account(uow.conn, request.person_id) is not None:
                 raise FailedPrecondition("LEGACY_ALREADY_REGISTERED", "this person's legacy medical card is already registered")
             await store.save_legacy_account(uow.conn, request.person_id, request.legacy_card_no[:30], request.balance_fen, "pending")
-            await uow.audit("legacy.registered", request.person_id, channel=authority.code, detail=f"{request.balance_fen} fen")
+            await uow.audit("legacy.registered", request.person_id, channel=fund.org, detail=f"{request.balance_fen} fen")
             status = "pending"
             if account.card_no:
                 card = await store.get_card(uow.conn, account.card_no)
@@ -471,28 +478,24 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
                     status = "merged"
             return pb.RegisterLegacyAccountResponse(status=status)
 
-        return await self.db.idempotent(f"RegisterLegacyAccount@{authority.code}", request, pb.RegisterLegacyAccountResponse, work)
+        return await self.db.idempotent(f"RegisterLegacyAccount@{fund.org}", request, pb.RegisterLegacyAccountResponse, work)
 
     async def GetAccount(self, request: pb.GetAccountRequest, context: grpc.aio.ServicerContext) -> pb.GetAccountResponse:
-        self.core.caller(context, "hospital", "pharmacy", "authority")
-
-        async def read(conn: Any) -> pb.GetAccountResponse:
-            card = await self._answering_card(conn, request.card_no)
-            account = await self.core.account_of(conn, card)
+        async def work(uow: UnitOfWork) -> pb.GetAccountResponse:
+            card, account = await self._readable_account(uow, request)
             return pb.GetAccountResponse(person_id=account.person_id, card_no=account.card_no, balance_fen=account.balance_fen)
 
-        return await self.db.read(read)
+        return await self.db.transact(work)
 
     async def ListAccountEntries(self, request: pb.ListAccountEntriesRequest, context: grpc.aio.ServicerContext) -> pb.ListAccountEntriesResponse:
-        self.core.caller(context, "hospital", "pharmacy", "authority")
         if request.page_size < 0:
             raise InvalidArgument("INVALID_PAGE_SIZE", "page_size must not be negative", field="page_size")
         size = min(request.page_size or 50, MAX_PAGE)
         before = _decode_page_token(request.page_token)
 
-        async def read(conn: Any) -> pb.ListAccountEntriesResponse:
-            card = await self._answering_card(conn, request.card_no)
-            rows = await store.entries(conn, card.person_id, size + 1, before)
+        async def work(uow: UnitOfWork) -> pb.ListAccountEntriesResponse:
+            card, _ = await self._readable_account(uow, request)
+            rows = await store.entries(uow.conn, card.person_id, size + 1, before)
             response = pb.ListAccountEntriesResponse()
             for row in rows[:size]:
                 entry = response.entries.add(
@@ -504,15 +507,31 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
                 response.next_page_token = base64.urlsafe_b64encode(str(rows[size - 1].seq).encode()).decode()
             return response
 
-        return await self.db.read(read)
+        return await self.db.transact(work)
 
-    async def _answering_card(self, conn: Any, card_no: str) -> CardProjection:
-        """Queries answer for the current card only: a replaced card is refused for good."""
-        card, _ = await self.core.card(conn, card_no)
+    async def _readable_account(self, uow: UnitOfWork, request: Any) -> tuple[CardProjection, Account]:
+        """The account a query may read: a citizen their own, a fund office its region's, an
+        institution only a card presented to it (card + PIN, e-card token, or its own settlement).
+        A wrong PIN counts like one at the POS; every read of the account is audited (PIPL)."""
+        card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token)
         if card.card_state == "replaced":
-            raise FailedPrecondition("CARD_REPLACED", f"card {card_no} was replaced by {card.replaced_by_card_no}", card_no=card_no)
-        return card
-
+            raise FailedPrecondition("CARD_REPLACED", f"card {card.card_no} was replaced by {card.replaced_by_card_no}", card_no=card.card_no)
+        account = await self.core.account_of(uow.conn, card)
+        presented = vouched
+        if access.needs("card_presented") and not presented:
+            institution = self.core.institution()
+            if request.pin:
+                updated, failure = domain.pin_attempt(card, request.pin, self.core.pepper, self.core.max_pin_attempts(card))
+                if updated != card:
+                    await store.save_card(uow.conn, updated)
+                if failure is not None:
+                    raise CommitThenRaise(failure)
+                presented = True
+            else:
+                presented = await store.has_settlement(uow.conn, institution.code, card.person_id)
+        access.check_subject(person_id=card.person_id, region=account.region_code, presented=presented)
+        await uow.audit("account.read", account.person_id, detail=f"card {card.card_no[-4:]}")
+        return card, account
 
 async def merge_legacy(uow: UnitOfWork, account: Account) -> Account:
     """The legacy medical card's balance moves into the personal account (once)."""

@@ -267,3 +267,11 @@ async def save_legacy_account(conn: Any, person_id: str, legacy_card_no: str, ba
 async def account_by_citizen_id(conn: Any, citizen_id: str) -> Account | None:
     row = (await conn.execute(sa.select(accounts).where(accounts.c.citizen_id == citizen_id))).first()
     return Account(**row._mapping) if row else None
+
+
+async def has_settlement(conn: Any, institution_code: str, person_id: str) -> bool:
+    """Whether this institution has settled for this person (it may then see the account)."""
+    query = sa.select(settlements.c.setl_id).where(
+        settlements.c.institution_code == institution_code, settlements.c.person_id == person_id, settlements.c.status != "void",
+    ).limit(1)
+    return (await conn.execute(query)).first() is not None

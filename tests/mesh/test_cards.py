@@ -13,7 +13,7 @@ from sscard.cards.v1 import cards_pb2 as cpb
 from sscard.identity.v1 import identity_pb2 as ipb
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, Mesh
+from tests.harness import Mesh
 from tests.mesh.test_delivery import drained
 from tests.mesh.test_story import PIN, check, issue_card
 from tests.service.test_ops_and_errors import _refused
@@ -140,15 +140,15 @@ async def test_identity_change_fails_the_pending_application_and_transfers_reach
     card = await issue_card(mesh, person_id, citizen_id, card=await apply(mesh, person_id, "p2"))
     assert card.name == "陈壹"
     await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-        request_id="al", person_id=person_id, amount_fen=8800, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
-    await _refused(client.identity.TransferInsurance(ipb.TransferInsuranceRequest(
+        request_id="al", person_id=person_id, amount_fen=8800, period="2026-11")), lambda r: True)
+    await _refused(client.identity.TransferInsurance(ipb.TransferInsuranceRequest(transfer_certificate_ref="ZY-2026-0001", 
         request_id="t0", person_id=person_id, to_region_code="130100", scope=ipb.TRANSFER_SCOPE_WITHIN_PROVINCE)),
         grpc.StatusCode.INVALID_ARGUMENT, "SCOPE_MISMATCH")
-    await client.identity.TransferInsurance(ipb.TransferInsuranceRequest(
+    await client.identity.TransferInsurance(ipb.TransferInsuranceRequest(transfer_certificate_ref="ZY-2026-0001", 
         request_id="t1", person_id=person_id, to_region_code="130100", scope=ipb.TRANSFER_SCOPE_OUT_OF_PROVINCE))
     await eventually(lambda: state_of(mesh, card.card_no), lambda s: s == cpb.CARD_STATE_CANCELLED)
     await eventually(lambda: check(client, card.card_no), lambda r: r.refusal_reason == "CARD_CANCELLED" and r.balance_fen == 0)
-    entries = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card.card_no), metadata=FUND.metadata())
+    entries = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card.card_no))
     assert [(e.kind, e.amount_fen) for e in entries.entries] == [(spb.ENTRY_KIND_MOVE_OUT, -8800), (spb.ENTRY_KIND_ALLOCATION, 8800)]
 
 

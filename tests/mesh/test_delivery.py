@@ -17,7 +17,7 @@ from sscard.events.v1 import envelope_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, PHARMACY, Mesh
+from tests.harness import PHARMACY, Mesh
 from tests.mesh.test_story import check, issue_card, settle
 
 BOOKKEEPING = {"outbox", "inbox", "inbox_sequences", "event_sequences", "idempotency", "audit_log", "schema_migrations"}
@@ -63,7 +63,7 @@ async def setup_card(mesh: Mesh, serial: int = 1) -> tuple[str, str]:
         insured_category=identity_pb2.INSURED_CATEGORY_RESIDENT))).person
     card = await issue_card(mesh, person.person_id, citizen_id)
     await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-        request_id=f"alloc-{serial}", person_id=person.person_id, amount_fen=20000, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
+        request_id=f"alloc-{serial}", person_id=person.person_id, amount_fen=20000, period="2026-11")), lambda r: True)
     return card.card_no, citizen_id
 
 
@@ -160,5 +160,5 @@ async def test_a_card_activated_before_settlement_hears_of_its_holder_still_gets
     account = await eventually(lambda: db.read(lambda c: store.get_account(c, person.person_id)), lambda a: a is not None and a.card_no == card.card_no)
     assert account.balance_fen == 0
     await client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-        request_id="late-al", person_id=person.person_id, amount_fen=900, period="2026-11"), metadata=FUND.metadata())
+        request_id="late-al", person_id=person.person_id, amount_fen=900, period="2026-11"))
     assert (await check(client, card.card_no)).balance_fen == 900

@@ -18,7 +18,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, Mesh
+from tests.harness import HOSPITAL, Mesh, fund_of
 from tests.mesh.test_story import PIN, balance, check, issue_card, settle
 from tests.service.test_ops_and_errors import _counts, _refused
 
@@ -38,7 +38,7 @@ async def holder(mesh: Mesh, region: str = "370100", serial: int = 7, pin: bool 
         loss_db = mesh.runtimes["loss"].db
         await eventually(lambda: loss_db.read(lambda c: loss_store.get_card(c, card.card_no)), lambda view: view.pin_enabled)
     await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-        request_id=f"alloc-{serial}", person_id=person.person_id, amount_fen=10000, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
+        request_id=f"alloc-{serial}", person_id=person.person_id, amount_fen=10000, period="2026-11")), lambda r: True)
     await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
     return person.person_id, card.card_no, citizen_id
 
@@ -143,6 +143,13 @@ async def test_loss_period_refund_is_paid_once_after_review(mesh: Mesh) -> None:
     cards = await eventually(lambda: client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=person_id)), lambda r: len(r.cards) == 2)
     mesh.clock.advance(timedelta(days=2))
     expense_day = mesh.clock.now().date().isoformat()
+    # The hospital tries the lost card; settlement refuses it and the holder pays the 50.00 bill in cash.
+    hospital = await HOSPITAL.signed_in(client.settlement)
+    await _refused(client.settlement.Settle(spb.SettleRequest(
+        msg_id="lost-visit", card_no=card_no, pin=PIN, care_type=spb.CARE_TYPE_OUTPATIENT,
+        items=[spb.LineItem(code="V1", name="visit", catalog_class=spb.CATALOG_CLASS_A, amount_fen=5000)]), metadata=hospital),
+        grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
+    await mesh.settle_idle()
     new_card = await issue_card(mesh, person_id, citizen_id, card=cards.cards[0])
     await eventually(lambda: balance(client, new_card.card_no), lambda b: b == 10000)
 
@@ -151,25 +158,33 @@ async def test_loss_period_refund_is_paid_once_after_review(mesh: Mesh) -> None:
                                                      institution_code="H99990001", receipt_no=f"R-{rid}", expense_date=day, amount_fen=fen)
 
     await _refused(client.loss.ClaimLossPeriodRefund(claim("c0", 4200, "2020-01-01")), grpc.StatusCode.INVALID_ARGUMENT, "EXPENSE_OUTSIDE_LOSS_PERIOD")
+    # Never more than the cash paid for the bill settlement recorded, and only for a bill it recorded.
+    await _refused(client.loss.ClaimLossPeriodRefund(claim("c-big", 10**10)), grpc.StatusCode.FAILED_PRECONDITION, "REFUND_EXCEEDS_PAID")
+    await _refused(client.loss.ClaimLossPeriodRefund(claim("c-more", 5001)), grpc.StatusCode.FAILED_PRECONDITION, "REFUND_EXCEEDS_PAID")
+    elsewhere = loss_pb2.ClaimLossPeriodRefundRequest(request_id="c-else", card_no=card_no, citizen_id=citizen_id, institution_code="P99990001",
+                                                     receipt_no="R-else", expense_date=expense_day, amount_fen=100)
+    await _refused(client.loss.ClaimLossPeriodRefund(elsewhere), grpc.StatusCode.FAILED_PRECONDITION, "EXPENSE_NOT_RECORDED")
     claimed = (await client.loss.ClaimLossPeriodRefund(claim("c1", 4200))).claim
     assert claimed.status == loss_pb2.REFUND_STATUS_PENDING_REVIEW
     await _refused(client.loss.ClaimLossPeriodRefund(claim("c2", 999)), grpc.StatusCode.FAILED_PRECONDITION, "REFUND_ALREADY_CLAIMED")
     review = loss_pb2.ReviewLossPeriodRefundRequest(request_id="r1", claim_id=claimed.claim_id, approve=True, reviewer="clerk-007")
-    assert (await client.loss.ReviewLossPeriodRefund(review)).claim.status == loss_pb2.REFUND_STATUS_APPROVED
-    await client.loss.ReviewLossPeriodRefund(review)  # a replay pays nothing more
+    reviewer = fund_of("370100").metadata()
+    assert (await client.loss.ReviewLossPeriodRefund(review, metadata=reviewer)).claim.status == loss_pb2.REFUND_STATUS_APPROVED
+    await client.loss.ReviewLossPeriodRefund(review, metadata=reviewer)  # a replay pays nothing more
     await _refused(client.loss.ReviewLossPeriodRefund(loss_pb2.ReviewLossPeriodRefundRequest(
-        request_id="r2", claim_id=claimed.claim_id, approve=True, reviewer="clerk-008")), grpc.StatusCode.FAILED_PRECONDITION, "REFUND_ALREADY_REVIEWED")
+        request_id="r2", claim_id=claimed.claim_id, approve=True, reviewer="clerk-008"), metadata=reviewer),
+        grpc.StatusCode.FAILED_PRECONDITION, "REFUND_ALREADY_REVIEWED")
     await eventually(lambda: balance(client, new_card.card_no), lambda b: b == 14200)
     await mesh.settle_idle()
     assert await balance(client, new_card.card_no) == 14200
-    history = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=new_card.card_no), metadata=FUND.metadata())
+    history = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=new_card.card_no))
     assert [(e.kind, e.amount_fen) for e in history.entries] == [(spb.ENTRY_KIND_REFUND, 4200), (spb.ENTRY_KIND_ALLOCATION, 10000)]
 
 
 async def test_cards_of_the_dead_cannot_be_reported_lost(mesh: Mesh) -> None:
     client = await mesh.start()
     person_id, card_no, citizen_id = await holder(mesh, serial=41)
-    await client.identity.RecordDeath(identity_pb2.RecordDeathRequest(request_id="d1", person_id=person_id, date_of_death=mesh.clock.now().date().isoformat()))
+    await client.identity.RecordDeath(identity_pb2.RecordDeathRequest(death_certificate_ref="SW-2026-0001", request_id="d1", person_id=person_id, date_of_death=mesh.clock.now().date().isoformat()))
     await eventually(lambda: check(client, card_no), lambda r: r.refusal_reason == "CARD_CANCELLED")
     await eventually(lambda: client.loss.GetLossState(loss_pb2.GetLossStateRequest(card_no=card_no)), lambda r: True)
     await mesh.settle_idle()

@@ -18,7 +18,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, Mesh
+from tests.harness import Mesh
 from tests.mesh.test_story import PIN, check, issue_card, settle
 
 
@@ -51,7 +51,7 @@ async def test_metrics_move_and_logs_mask_ids_and_never_show_pins(mesh: Mesh, tm
         card = await issue_card(mesh, person.person_id, citizen_id)
         await client.cards.ChangePin(cards_pb2.ChangePinRequest(request_id="obs-pin", card_no=card.card_no, old_pin="123456", new_pin=PIN))
         await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id="obs-alloc", person_id=person.person_id, amount_fen=5000, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
+            request_id="obs-alloc", person_id=person.person_id, amount_fen=5000, period="2026-11")), lambda r: True)
         await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
         await settle(client, card.card_no, 700, "obs-1")
         # The loss service learns of the enabled PIN through an event: retry until it has.

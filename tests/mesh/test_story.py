@@ -15,7 +15,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, PHARMACY, Mesh
+from tests.harness import PHARMACY, Mesh
 
 PIN = "802613"
 
@@ -32,7 +32,7 @@ async def settle(client, card_no: str, fen: int, msg_id: str, pin: str = PIN) ->
 
 
 async def balance(client, card_no: str) -> int:  # noqa: ANN001
-    return (await client.settlement.GetAccount(spb.GetAccountRequest(card_no=card_no), metadata=PHARMACY.metadata())).balance_fen
+    return (await client.settlement.GetAccount(spb.GetAccountRequest(card_no=card_no))).balance_fen
 
 
 async def check(client, card_no: str) -> spb.CheckCardResponse:  # noqa: ANN001
@@ -88,7 +88,7 @@ async def test_story(mesh: Mesh) -> None:
 
     # 3. Allocation of 500.00 yuan.
     await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-        request_id="alloc-1", person_id=person.person_id, amount_fen=50000, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
+        request_id="alloc-1", person_id=person.person_id, amount_fen=50000, period="2026-11")), lambda r: True)
 
     # 4. The pharmacy settles 35.20 with the right PIN.
     await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)

@@ -24,7 +24,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, Mesh
+from tests.harness import Mesh
 from tests.mesh.test_story import PIN
 from tests.service.test_ops_and_errors import _refused
 
@@ -110,14 +110,15 @@ async def test_replays_return_the_first_result_and_changed_replays_are_refused(m
         r.amount_fen += 1
 
     await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-        request_id="i-al-probe", person_id=person.person_id, amount_fen=1, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
+        request_id="i-al-probe", person_id=person.person_id, amount_fen=1, period="2026-11")), lambda r: True)
     allocate = spb.AllocateToAccountRequest(request_id="i-al", person_id=person.person_id, amount_fen=5000, period="2026-11")
-    await replayed(lambda r: client.settlement.AllocateToAccount(r, metadata=FUND.metadata()), allocate, other_amount)
+    await replayed(lambda r: client.settlement.AllocateToAccount(r), allocate, other_amount)
     db = mesh.runtimes["settlement"].db
     assert (await db.read(lambda c: store.get_account(c, person.person_id))).balance_fen == 5001  # once, not twice
 
     def other_channel_too(r: Message) -> None:
-        r.channel = loss_pb2.LOSS_CHANNEL_BANK
+        # Same caller, other content (a request id is the caller's: another principal's call is another request).
+        r.pin = "000000"
 
     await eventually(lambda: client.loss.GetLossState(loss_pb2.GetLossStateRequest(card_no=card.card_no)), lambda r: True)
     report = loss_pb2.ReportTemporaryLossRequest(request_id="i-rep", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT,
@@ -137,14 +138,14 @@ async def test_replays_return_the_first_result_and_changed_replays_are_refused(m
     def other_balance(r: Message) -> None:
         r.balance_fen += 1
 
-    await replayed(lambda r: client.settlement.RegisterLegacyAccount(r, metadata=FUND.metadata()), spb.RegisterLegacyAccountRequest(
+    await replayed(lambda r: client.settlement.RegisterLegacyAccount(r), spb.RegisterLegacyAccountRequest(
         request_id="i-lg", person_id=person.person_id, legacy_card_no="YB-909", balance_fen=300), other_balance)
     assert (await db.read(lambda c: store.get_account(c, person.person_id))).balance_fen == 5301
 
     def other_date(r: Message) -> None:
         r.date_of_death = "2026-01-01"
 
-    await replayed(client.identity.RecordDeath, identity_pb2.RecordDeathRequest(
+    await replayed(client.identity.RecordDeath, identity_pb2.RecordDeathRequest(death_certificate_ref="SW-2026-0001", 
         request_id="i-death", person_id=person.person_id, date_of_death=mesh.clock.now().date().isoformat()), other_date)
     await eventually(lambda: db.read(lambda c: store.get_account(c, person.person_id)), lambda a: a.closed)
     assert await db.read(lambda c: store.entries_total(c, person.person_id)) == 0  # paid out once

@@ -34,7 +34,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, PHARMACY, Mesh
+from tests.harness import PHARMACY, Mesh
 from tests.mesh.test_story import PIN, medicine
 from tests.reliability.workload import FULL, NAME
 from tests.service.test_settlement import insured
@@ -101,7 +101,7 @@ class Ledger:
 
     async def allocate(self, h: Holder, fen: int) -> None:
         await self.client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id=self.key("al"), person_id=h.person_id, amount_fen=fen, period="2026-11"), metadata=FUND.metadata())
+            request_id=self.key("al"), person_id=h.person_id, amount_fen=fen, period="2026-11"))
         h.balance += fen
         self.ops += 1
 
@@ -202,7 +202,7 @@ class Ledger:
 
     async def merge(self, h: Holder, fen: int) -> None:
         response = await self.client.settlement.RegisterLegacyAccount(spb.RegisterLegacyAccountRequest(
-            request_id=self.key("lg"), person_id=h.person_id, legacy_card_no=f"YB-{h.person_id[-8:]}", balance_fen=fen), metadata=FUND.metadata())
+            request_id=self.key("lg"), person_id=h.person_id, legacy_card_no=f"YB-{h.person_id[-8:]}", balance_fen=fen))
         self.ops += 1
         h.legacy_registered = True
         if response.status == "merged":
@@ -242,7 +242,7 @@ class Ledger:
 
     async def die(self, h: Holder) -> None:
         """Death: the balance is paid out to the heirs in one entry and the account closed."""
-        await self.client.identity.RecordDeath(identity_pb2.RecordDeathRequest(
+        await self.client.identity.RecordDeath(identity_pb2.RecordDeathRequest(death_certificate_ref="SW-2026-0001", 
             request_id=self.key("d"), person_id=h.person_id, date_of_death=self.mesh.clock.now().date().isoformat()))
         db = self.mesh.runtimes["settlement"].db
         await eventually(lambda: db.read(lambda c: store.get_account(c, h.person_id)), lambda a: a.closed)

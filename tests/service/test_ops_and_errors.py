@@ -16,7 +16,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, PHARMACY, Mesh
+from tests.harness import PHARMACY, Mesh
 
 SERVICE_NAMES = {
     "identity": "sscard.identity.v1.IdentityService",
@@ -100,14 +100,15 @@ async def test_malformed_requests_get_precise_errors_and_write_nothing(mesh: Mes
          grpc.StatusCode.NOT_FOUND, "CARD_NOT_FOUND"),
         (client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(request_id="l2", card_no="C0000000000")), invalid, "FIELD_REQUIRED"),
         (client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id="al1", person_id=person.person_id, amount_fen=0), metadata=FUND.metadata()), invalid, "INVALID_AMOUNT"),
+            request_id="al1", person_id=person.person_id, amount_fen=0)), invalid, "INVALID_AMOUNT"),
         (client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id="al2", person_id=person.person_id, amount_fen=-500), metadata=FUND.metadata()), invalid, "INVALID_AMOUNT"),
+            request_id="al2", person_id=person.person_id, amount_fen=-500)), invalid, "INVALID_AMOUNT"),
         (client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id="al3", person_id=person.person_id, amount_fen=500)), grpc.StatusCode.UNAUTHENTICATED, "CREDENTIAL_MISSING"),
+            request_id="al3", person_id=person.person_id, amount_fen=500), metadata=(("authorization", "Bearer x.y.z"),)),
+         grpc.StatusCode.UNAUTHENTICATED, "CREDENTIAL_MALFORMED"),
         (client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
             request_id="al4", person_id=person.person_id, amount_fen=500), metadata=PHARMACY.metadata()),
-         grpc.StatusCode.PERMISSION_DENIED, "INSTITUTION_NOT_ALLOWED"),
+         grpc.StatusCode.PERMISSION_DENIED, "PRINCIPAL_KIND_NOT_ALLOWED"),
         (client.settlement.Settle(spb.SettleRequest(
             msg_id="m1", card_no="C0000000000", care_type=spb.CARE_TYPE_PHARMACY,
             items=[spb.LineItem(catalog_class=spb.CATALOG_CLASS_A, amount_fen=-1)]), metadata=PHARMACY.metadata()), invalid, "INVALID_AMOUNT"),

@@ -10,21 +10,25 @@ import grpc
 import pytest
 import sqlalchemy as sa
 
-from services.client import Credential, eventually
-from services.common.auth import issue_ecard_token, issue_token
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from services.client import eventually, institution
+from services.common.auth import issue_ecard_token
+from services.common.pki import DEV_ISSUER
+from services.common.trust import Signer
 from services.common.citizen_id import make_citizen_id
 from services.settlement import store
 from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import FUND, HOSPITAL, PHARMACY, Mesh
+from tests.harness import FUND, HOSPITAL, PHARMACY, Mesh, fund_of, test_pki
 from tests.mesh.test_story import PIN, check, issue_card
 from tests.service.test_ops_and_errors import _refused
 
-CLINIC = Credential("H99990002", "demo-clinic-secret")
-BEIJING_HOSPITAL = Credential("H11000001", "demo-beijing-hospital-secret")
-BEIJING_FUND = Credential("FUND110000", "demo-beijing-fund-secret")
-SUSPENDED = Credential("P99990009", "demo-suspended-secret")
+CLINIC = institution("H99990002")
+BEIJING_HOSPITAL = institution("H11000001")
+BEIJING_FUND = fund_of("110000")
+SUSPENDED = institution("P99990009")
 
 
 def items(*amounts: int, cls: int = spb.CATALOG_CLASS_A) -> list[spb.LineItem]:
@@ -53,7 +57,7 @@ async def insured(mesh: Mesh, serial: int, category: int = identity_pb2.INSURED_
         await client.cards.ChangePin(cards_pb2.ChangePinRequest(request_id=f"p-{serial}", card_no=card.card_no, old_pin="123456", new_pin=PIN))
     if fen:
         await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-            request_id=f"al-{serial}", person_id=person.person_id, amount_fen=fen, period="2026-11"), metadata=FUND.metadata()), lambda r: True)
+            request_id=f"al-{serial}", person_id=person.person_id, amount_fen=fen, period="2026-11"), ), lambda r: True)
     await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
     if pin:
         await eventually(lambda: mesh.runtimes["settlement"].db.read(lambda c: store.get_card(c, card.card_no)), lambda c: c.pin_enabled)
@@ -66,14 +70,16 @@ async def test_credentials_are_checked_on_every_call(mesh: Mesh) -> None:
     unauth = grpc.StatusCode.UNAUTHENTICATED
     await _refused(client.settlement.CheckCard(request), unauth, "CREDENTIAL_MISSING")
     await _refused(client.settlement.CheckCard(request, metadata=(("authorization", "Bearer nonsense"),)), unauth, "CREDENTIAL_MALFORMED")
-    forged = issue_token(PHARMACY.code, "not-the-secret", int(time.time()) + 60)
+    # Signed with a key the services do not trust, under the development issuer's kid.
+    forged = Signer(ed25519.Ed25519PrivateKey.generate(), "dev-issuer-1", DEV_ISSUER).mint("institution", PHARMACY.code, "settlement", org=PHARMACY.code)
     await _refused(client.settlement.CheckCard(request, metadata=(("authorization", f"Bearer {forged}"),)), unauth, "CREDENTIAL_INVALID")
-    expired = issue_token(PHARMACY.code, PHARMACY.secret, int(time.time()) - 1)
+    expired = Signer.from_file(test_pki() / "issuer.key", "dev-issuer-1", DEV_ISSUER).mint(
+        "institution", PHARMACY.code, "settlement", ttl_s=60, now=int(time.time()) - 600, org=PHARMACY.code)
     await _refused(client.settlement.CheckCard(request, metadata=(("authorization", f"Bearer {expired}"),)), unauth, "CREDENTIAL_EXPIRED")
     await _refused(client.settlement.CheckCard(request, metadata=SUSPENDED.metadata()), grpc.StatusCode.PERMISSION_DENIED, "INSTITUTION_SUSPENDED")
-    await _refused(client.settlement.SignIn(spb.SignInRequest(), metadata=FUND.metadata()), grpc.StatusCode.PERMISSION_DENIED, "INSTITUTION_NOT_ALLOWED")
+    await _refused(client.settlement.SignIn(spb.SignInRequest(), metadata=FUND.metadata()), grpc.StatusCode.PERMISSION_DENIED, "PRINCIPAL_KIND_NOT_ALLOWED")
     await _refused(client.settlement.CreateFiling(spb.CreateFilingRequest(request_id="f", person_id="p"), metadata=HOSPITAL.metadata()),
-                   grpc.StatusCode.PERMISSION_DENIED, "INSTITUTION_NOT_ALLOWED")
+                   grpc.StatusCode.PERMISSION_DENIED, "PRINCIPAL_KIND_NOT_ALLOWED")
     first = await client.settlement.SignIn(spb.SignInRequest(), metadata=PHARMACY.metadata())
     again = await client.settlement.SignIn(spb.SignInRequest(), metadata=PHARMACY.metadata())
     assert first.sign_no == again.sign_no and first.business_date
@@ -165,9 +171,9 @@ async def test_out_of_region_inpatient_needs_a_filing_by_the_home_region(mesh: M
     today = mesh.clock.now().date()
     filing = spb.CreateFilingRequest(request_id="fil-1", person_id=person_id, treatment_region_code="110000",
                                      valid_from=today.isoformat(), valid_to=(today + timedelta(days=90)).isoformat())
-    await _refused(client.settlement.CreateFiling(filing, metadata=BEIJING_FUND.metadata()), grpc.StatusCode.PERMISSION_DENIED, "NOT_HOME_REGION")
-    created = await client.settlement.CreateFiling(filing, metadata=FUND.metadata())
-    assert (await client.settlement.ListFilings(spb.ListFilingsRequest(person_id=person_id), metadata=FUND.metadata())).filings == [created.filing]
+    await _refused(client.settlement.CreateFiling(filing, metadata=BEIJING_FUND.metadata()), grpc.StatusCode.PERMISSION_DENIED, "NOT_YOUR_REGION")
+    created = await client.settlement.CreateFiling(filing, )
+    assert (await client.settlement.ListFilings(spb.ListFilingsRequest(person_id=person_id), )).filings == [created.filing]
     paid = await client.settlement.Settle(stay, metadata=beijing)
     # Home (demo region = national defaults) resident deductible 800.00 and level-3 inpatient 65 %: 65 % of 3,200.00.
     assert (paid.fund_pay_sumamt_fen, paid.psn_cash_pay_fen) == (208000, 192000)
@@ -213,10 +219,10 @@ async def test_legacy_medical_card_balance_merges_on_activation(mesh: Mesh) -> N
     person = (await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
         request_id="lg", citizen_id=citizen_id, name="郑十", region_code="999900", insured_category=identity_pb2.INSURED_CATEGORY_RESIDENT))).person
     register = spb.RegisterLegacyAccountRequest(request_id="lg-1", person_id=person.person_id, legacy_card_no="YB-0001", balance_fen=12345)
-    pending = await eventually(lambda: client.settlement.RegisterLegacyAccount(register, metadata=FUND.metadata()), lambda r: True)
+    pending = await eventually(lambda: client.settlement.RegisterLegacyAccount(register, ), lambda r: True)
     assert pending.status == "pending"
     await _refused(client.settlement.RegisterLegacyAccount(spb.RegisterLegacyAccountRequest(
-        request_id="lg-2", person_id=person.person_id, legacy_card_no="YB-0002", balance_fen=1), metadata=FUND.metadata()),
+        request_id="lg-2", person_id=person.person_id, legacy_card_no="YB-0002", balance_fen=1), ),
         grpc.StatusCode.FAILED_PRECONDITION, "LEGACY_ALREADY_REGISTERED")
     card = await eventually(lambda: client.cards.ApplyForCard(cards_pb2.ApplyForCardRequest(
         request_id="lg-apply", person_id=person.person_id, channel=cards_pb2.APPLICATION_CHANNEL_DISTRICT_CENTRE)), lambda r: True)
@@ -226,7 +232,7 @@ async def test_legacy_medical_card_balance_merges_on_activation(mesh: Mesh) -> N
     assert (await check(client, card.card.card_no)).balance_fen == 0  # not merged before activation
     await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(request_id="lg-a", card_no=card.card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
     await eventually(lambda: check(client, card.card.card_no), lambda r: r.balance_fen == 12345)
-    entries = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card.card.card_no), metadata=FUND.metadata())
+    entries = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card.card.card_no), )
     assert [(e.kind, e.amount_fen) for e in entries.entries] == [(spb.ENTRY_KIND_MOVE_IN, 12345)]
 
 
@@ -253,5 +259,5 @@ async def test_simultaneous_settlements_never_overdraw_and_the_ledger_sums_hold(
 async def test_bad_page_token(mesh: Mesh, field: str) -> None:
     client = await mesh.start()
     _, card_no, _ = await insured(mesh, 8, category=identity_pb2.INSURED_CATEGORY_RESIDENT, fen=0, pin=False)
-    await _refused(client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card_no, page_token="%%%"), metadata=FUND.metadata()),
+    await _refused(client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card_no, page_token="%%%"), ),
                    grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")

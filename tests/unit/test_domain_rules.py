@@ -203,8 +203,9 @@ def test_production_failure_recall_unlock_reset_and_the_electronic_card() -> Non
     assert cards.unlock(locked, locked.citizen_id).state is cards.CardState.ACTIVE
     reset = cards.reset_pin(locked, locked.citizen_id, PEPPER, "t")
     assert not reset.pin_enabled and reset.state is cards.CardState.ACTIVE and cards.verify_pin(reset, "123456", PEPPER, 6)[1]
-    cards.check_electronic_card(_card())
+    cards.check_electronic_card(_card(pin_enabled=True))
     for card, reason in [(_card(loss_state=cards.LossState.TEMPORARY), "CARD_REPORTED_LOST"), (locked, "PIN_LOCKED"),
+                         (_card(pin_enabled=False), "PIN_NOT_ENABLED"),
                          (_card(state=cards.CardState.REPLACED), "CARD_REPLACED"), (_card(state=cards.CardState.HANDED_OUT), "CARD_NOT_ACTIVE")]:
         with pytest.raises(FailedPrecondition) as error:
             cards.check_electronic_card(card)

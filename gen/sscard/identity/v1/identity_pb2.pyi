@@ -132,16 +132,18 @@ class GetPersonResponse(_message.Message):
     def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
 
 class RecordDeathRequest(_message.Message):
-    __slots__ = ("request_id", "person_id", "date_of_death", "agent")
+    __slots__ = ("request_id", "person_id", "date_of_death", "agent", "death_certificate_ref")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     DATE_OF_DEATH_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
+    DEATH_CERTIFICATE_REF_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     person_id: str
     date_of_death: str
     agent: _agent_pb2.Agent
-    def __init__(self, request_id: _Optional[str] = ..., person_id: _Optional[str] = ..., date_of_death: _Optional[str] = ..., agent: _Optional[_Union[_agent_pb2.Agent, _Mapping]] = ...) -> None: ...
+    death_certificate_ref: str
+    def __init__(self, request_id: _Optional[str] = ..., person_id: _Optional[str] = ..., date_of_death: _Optional[str] = ..., agent: _Optional[_Union[_agent_pb2.Agent, _Mapping]] = ..., death_certificate_ref: _Optional[str] = ...) -> None: ...
 
 class RecordDeathResponse(_message.Message):
     __slots__ = ("person",)
@@ -170,18 +172,20 @@ class ChangeIdentityResponse(_message.Message):
     def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
 
 class TransferInsuranceRequest(_message.Message):
-    __slots__ = ("request_id", "person_id", "to_region_code", "scope", "agent")
+    __slots__ = ("request_id", "person_id", "to_region_code", "scope", "agent", "transfer_certificate_ref")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     TO_REGION_CODE_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_CERTIFICATE_REF_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     person_id: str
     to_region_code: str
     scope: TransferScope
     agent: _agent_pb2.Agent
-    def __init__(self, request_id: _Optional[str] = ..., person_id: _Optional[str] = ..., to_region_code: _Optional[str] = ..., scope: _Optional[_Union[TransferScope, str]] = ..., agent: _Optional[_Union[_agent_pb2.Agent, _Mapping]] = ...) -> None: ...
+    transfer_certificate_ref: str
+    def __init__(self, request_id: _Optional[str] = ..., person_id: _Optional[str] = ..., to_region_code: _Optional[str] = ..., scope: _Optional[_Union[TransferScope, str]] = ..., agent: _Optional[_Union[_agent_pb2.Agent, _Mapping]] = ..., transfer_certificate_ref: _Optional[str] = ...) -> None: ...
 
 class TransferInsuranceResponse(_message.Message):
     __slots__ = ("person",)

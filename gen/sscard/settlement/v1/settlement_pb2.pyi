@@ -357,10 +357,14 @@ class SettleResponse(_message.Message):
     def __init__(self, setl_id: _Optional[str] = ..., medfee_sumamt_fen: _Optional[int] = ..., fund_pay_sumamt_fen: _Optional[int] = ..., acct_pay_fen: _Optional[int] = ..., psn_cash_pay_fen: _Optional[int] = ..., balance_fen: _Optional[int] = ..., settled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetAccountRequest(_message.Message):
-    __slots__ = ("card_no",)
+    __slots__ = ("card_no", "pin", "ecard_token")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    ECARD_TOKEN_FIELD_NUMBER: _ClassVar[int]
     card_no: str
-    def __init__(self, card_no: _Optional[str] = ...) -> None: ...
+    pin: str
+    ecard_token: str
+    def __init__(self, card_no: _Optional[str] = ..., pin: _Optional[str] = ..., ecard_token: _Optional[str] = ...) -> None: ...
 
 class GetAccountResponse(_message.Message):
     __slots__ = ("person_id", "card_no", "balance_fen")
@@ -391,14 +395,18 @@ class AccountEntry(_message.Message):
     def __init__(self, entry_id: _Optional[str] = ..., kind: _Optional[_Union[EntryKind, str]] = ..., amount_fen: _Optional[int] = ..., balance_after_fen: _Optional[int] = ..., card_no: _Optional[str] = ..., reference: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListAccountEntriesRequest(_message.Message):
-    __slots__ = ("card_no", "page_size", "page_token")
+    __slots__ = ("card_no", "page_size", "page_token", "pin", "ecard_token")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    ECARD_TOKEN_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     page_size: int
     page_token: str
-    def __init__(self, card_no: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    pin: str
+    ecard_token: str
+    def __init__(self, card_no: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., pin: _Optional[str] = ..., ecard_token: _Optional[str] = ...) -> None: ...
 
 class ListAccountEntriesResponse(_message.Message):
     __slots__ = ("entries", "next_page_token")
