@@ -58,7 +58,14 @@ class Mesh:
         self.workdir = workdir
         self.nats = NatsServer(workdir / "jetstream", log_file=workdir / "nats.log")
         self.ports = {s: free_port() for s in SERVICES}
-        self.env = {**os.environ, "SSCARD_DATA_DIR": str(workdir), "SSCARD_SCHEDULER_INTERVAL_S": "0.1", "SSCARD_LOG_FORMAT": "text"}
+        from services.cli import dev_secrets
+        from services.common.pki import ensure_dev_pki
+
+        # TLS and credentials as in production; the development PKI and secrets of this run.
+        pki = ensure_dev_pki(workdir / "pki")
+        os.environ["SSCARD_PKI_DIR"] = str(pki)  # the load processes (spawned) find the certificates here
+        self.env = {**os.environ, "SSCARD_DATA_DIR": str(workdir), "SSCARD_SCHEDULER_INTERVAL_S": "0.1", "SSCARD_LOG_FORMAT": "text",
+                    "SSCARD_ENV": "dev", "SSCARD_PKI_DIR": str(pki), **dev_secrets(pki)}
         for service in SERVICES:
             self.env[f"SSCARD_{service.upper()}_ADDR"] = f"127.0.0.1:{self.ports[service]}"
             self.env[f"SSCARD_{service.upper()}_METRICS_PORT"] = "0"
@@ -73,8 +80,6 @@ class Mesh:
         return {s: f"127.0.0.1:{p}" for s, p in self.ports.items()}
 
     def start(self) -> None:
-        from services.client import MeshClient
-
         self.nats.start()
         self.env["SSCARD_NATS_URL"] = self.nats.url
         for service in SERVICES:
@@ -82,7 +87,7 @@ class Mesh:
             self.children.append(subprocess.Popen([sys.executable, "-m", "services.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT))
 
         async def healthy() -> None:
-            client = MeshClient(self.targets())
+            client = _client(self.targets())
             try:
                 await client.wait_healthy(timeout=60)
             finally:
@@ -135,16 +140,15 @@ async def loss_to_halt(targets: dict[str, str], n: int) -> list[float]:
     """Real cards through the full path; each reported lost while a settlement loop runs on it."""
     import grpc
 
-    from services.client import Credential, MeshClient, eventually
+    from services.client import eventually, institution
     from services.common.citizen_id import make_citizen_id
     from sscard.cards.v1 import cards_pb2
     from sscard.identity.v1 import identity_pb2
     from sscard.loss.v1 import loss_pb2
     from sscard.settlement.v1 import settlement_pb2 as spb
 
-    client = MeshClient(targets)
-    pharmacy, fund = Credential("P99990001", "demo-pharmacy-secret"), Credential("FUND999900", "demo-fund-secret")
-    md = await pharmacy.signed_in(client.settlement)
+    client = _client(targets)
+    md = await institution("P99990001").signed_in(client.settlement)
     run = f"{time.time_ns():x}"
     results: list[float] = []
     try:
@@ -160,7 +164,7 @@ async def loss_to_halt(targets: dict[str, str], n: int) -> list[float]:
                                                                         pickup_certificate_no=card.pickup_certificate_no, citizen_id=citizen_id))
             await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(request_id=f"{run}-x{i}", card_no=card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
             await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
-                request_id=f"{run}-f{i}", person_id=person.person_id, amount_fen=10**7, period="bench"), metadata=fund.metadata()), lambda r: True)
+                request_id=f"{run}-f{i}", person_id=person.person_id, amount_fen=10**7, period="bench")), lambda r: True)
             await eventually(lambda: client.settlement.CheckCard(spb.CheckCardRequest(card_no=card.card_no), metadata=md), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
 
             refused_at: list[float] = []
@@ -306,12 +310,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _sign_in(targets: dict[str, str]) -> Any:
-    from services.client import Credential, MeshClient
+def _client(targets: dict[str, str]) -> Any:
+    """A client over TLS acting as whoever does each step in life (services.client.default_actor)."""
+    from services.client import MeshClient, Remember, default_actor, dev_signer, use_signer
 
-    client = MeshClient(targets)
+    pki = Path(os.environ["SSCARD_PKI_DIR"])
+    use_signer(dev_signer(pki))
+    return MeshClient(targets, pki_dir=pki, actor=default_actor, interceptors=[Remember()])
+
+
+async def _sign_in(targets: dict[str, str]) -> Any:
+    from services.client import institution
+
+    client = _client(targets)
     try:
-        return await Credential("P99990001", "demo-pharmacy-secret").signed_in(client.settlement)
+        return await institution("P99990001").signed_in(client.settlement)
     finally:
         await client.close()
 

@@ -15,11 +15,23 @@ import grpc
 ECHO_METHOD = "/bench.Echo/Echo"
 
 
+def _channel(target: str) -> Any:
+    """Mutual TLS with the run's development certificates, as every sscard client: the echo
+    baseline pays the same transport as settlement."""
+    import os
+    from pathlib import Path
+
+    from services.common.trust import channel_credentials
+
+    pki = Path(os.environ["SSCARD_PKI_DIR"])
+    return grpc.aio.secure_channel(target, channel_credentials(pki / "ca.pem", pki / "client.pem", pki / "client.key"))
+
+
 def _settle_factory(target: str, cards: list[str], sign_md: Any) -> Any:
     from sscard.settlement.v1 import settlement_pb2 as spb
     from sscard.settlement.v1 import settlement_pb2_grpc
 
-    channel = grpc.aio.insecure_channel(target)
+    channel = _channel(target)
     stub = settlement_pb2_grpc.SettlementServiceStub(channel)
     prefix = f"b{random.getrandbits(40):x}"
     counter = iter(range(10**12))
@@ -35,7 +47,7 @@ def _settle_factory(target: str, cards: list[str], sign_md: Any) -> Any:
 
 
 def _echo_factory(target: str) -> Any:
-    channel = grpc.aio.insecure_channel(target)
+    channel = _channel(target)
     echo = channel.unary_unary(ECHO_METHOD, request_serializer=None, response_deserializer=None)
     payload = b"x" * 96  # about the size of a SettleRequest
 
@@ -119,7 +131,13 @@ def serve_echo(port_queue: Any) -> None:
 
         server = grpc.aio.server()
         server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})])
-        port = server.add_insecure_port("127.0.0.1:0")
+        import os
+        from pathlib import Path
+
+        from services.common.trust import server_credentials
+
+        pki = Path(os.environ["SSCARD_PKI_DIR"])
+        port = server.add_secure_port("127.0.0.1:0", server_credentials(pki / "ca.pem", pki / "settlement.pem", pki / "settlement.key", True))
         await server.start()
         port_queue.put(port)
         await server.wait_for_termination()

@@ -95,6 +95,7 @@ def card_event(card: Card, bank_code: str = "") -> events.CardChanged:
         pin_enabled=card.pin_enabled,
         pin_hash=card.pin_hash,
         pin_salt=card.pin_salt,
+        wrong_pin_count=card.wrong_pin_count,
         kind=card.kind.value,
         fee_fen=card.fee_fen,
         bank_code=bank_code,
@@ -295,6 +296,9 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
             if updated.state is CardState.LOCKED:
                 await self.core.publish(uow, updated, "locked")
                 await uow.audit("card.locked", card.card_no, detail="too many wrong PINs")
+            else:
+                # Settlement's POS check counts on from here: one counter per card across every path.
+                await self.core.publish(uow, updated, "pin_counted")
         if not ok and updated.state is CardState.LOCKED:
             raise CommitThenRaise(FailedPrecondition("PIN_LOCKED", "too many wrong PINs: the card is now locked"))
         if not ok:

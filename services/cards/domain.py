@@ -253,6 +253,16 @@ def verify_pin(card: Card, pin: str, pepper: bytes, max_attempts: int) -> tuple[
     return replace(card, wrong_pin_count=count, state=state), False
 
 
+def count_pin_attempt(card: Card, correct: bool, max_attempts: int) -> Card:
+    """A PIN checked elsewhere (a POS terminal): the same count and lock as verify_pin."""
+    if correct:
+        return replace(card, wrong_pin_count=0) if card.wrong_pin_count else card
+    if card.state not in (CardState.ACTIVE, CardState.HANDED_OUT):
+        return card
+    count = card.wrong_pin_count + 1
+    return replace(card, wrong_pin_count=count, state=CardState.LOCKED if count >= max_attempts else card.state)
+
+
 def change_pin(card: Card, new_pin: str, birth_date: date, pepper: bytes, salt: str) -> Card:
     """Set a new PIN (after the old one was verified); the first change enables it."""
     check_pin_format(new_pin, "new_pin")

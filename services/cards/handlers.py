@@ -70,6 +70,20 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
             await core.publish(uow, card, "locked")
             await uow.audit("card.locked", card.card_no, channel=f"institution:{event.institution_code}", detail="too many wrong PINs at POS")
 
+    async def pin_attempted(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.PinAttempted) -> None:
+        card = await store.get_card(uow.conn, event.card_no)
+        if card is None:
+            return
+        updated = domain.count_pin_attempt(card, event.correct, core.rt.policies.get(card.region_code).pin_max_attempts)
+        if updated == card:
+            return
+        await store.save_card(uow.conn, updated)
+        if updated.state is CardState.LOCKED and card.state is not CardState.LOCKED:
+            await core.publish(uow, updated, "locked")
+            await uow.audit("card.locked", card.card_no, channel=f"institution:{event.institution_code}", detail="too many wrong PINs")
+        else:
+            await core.publish(uow, updated, "pin_counted")
+
     identity = [
         Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
         for what in ("registered", "deceased", "changed", "transferred")
@@ -81,5 +95,6 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
     settlement = [
         Subscription("sscard.settlement.card.settled", settlement_events_pb2.Settled, settled, ordered=False),
         Subscription("sscard.settlement.card.pin_locked", settlement_events_pb2.PinLocked, pin_locked, ordered=False),
+        Subscription("sscard.settlement.card.pin_attempted", settlement_events_pb2.PinAttempted, pin_attempted, ordered=False),
     ]
     return {"IDENTITY": identity, "LOSS": loss, "SETTLEMENT": settlement}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from services.common.errors import Unauthenticated
+from services.common.errors import InvalidArgument, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,12 @@ def issue_ecard_token(card_no: str, expires_unix: int, secret: bytes) -> str:
 def verify_ecard_token(token: str, secret: bytes, now_unix: int) -> str:
     """The card number a valid e-card token stands for; UNAUTHENTICATED otherwise."""
     try:
+        if not token.isascii():
+            raise ValueError("not ASCII")
         prefix, card_no, expires, signature = token.split(".")
         expires_unix = int(expires)
     except ValueError:
-        raise Unauthenticated("ECARD_TOKEN_MALFORMED", "not an electronic card token") from None
+        raise InvalidArgument("ECARD_TOKEN_MALFORMED", "not an electronic card token", field="ecard_token") from None
     body = f"{prefix}.{card_no}.{expires}"
     if prefix != ECARD_PREFIX or not hmac.compare_digest(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest(), signature):
         raise Unauthenticated("ECARD_TOKEN_INVALID", "electronic card token signature does not match")

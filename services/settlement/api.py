@@ -178,14 +178,21 @@ class SettlementCore:
             raise CommitThenRaise(FailedPrecondition(reason, f"card {card.card_no} may not settle: {reason}", card_no=card.card_no))
         if vouched:
             return
+        await self.check_pin(uow, card, pin, institution.code)
+
+    async def check_pin(self, uow: UnitOfWork, card: CardProjection, pin: str, institution_code: str) -> None:
+        """A PIN at a POS terminal: counted here and announced to the cards service, which keeps
+        the one counter per card across every path (VerifyPin, IVR, e-card) and locks it."""
         updated, failure = domain.pin_attempt(card, pin, self.pepper, self.max_pin_attempts(card))
         if updated != card:
             await store.save_card(uow.conn, updated)
+            await uow.emit("card.pin_attempted", card.card_no, events.PinAttempted(
+                card_no=card.card_no, correct=failure is None, institution_code=institution_code))
         if failure is not None:
             observability.SETTLEMENT_REFUSALS.labels("settlement", failure.reason).inc()
             if failure.reason == "PIN_LOCKED":
                 await uow.emit("card.pin_locked", card.card_no, events.PinLocked(
-                    card_no=card.card_no, wrong_attempts=updated.wrong_pin_count, institution_code=institution.code))
+                    card_no=card.card_no, wrong_attempts=updated.wrong_pin_count, institution_code=institution_code))
             raise CommitThenRaise(failure)
 
     async def refund(self, uow: UnitOfWork, row: Any, kind: str, reference: str) -> Account:
@@ -277,18 +284,13 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             account = await store.get_account(uow.conn, card.person_id)
             reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
             if not reason and request.pin and not vouched:
-                updated, failure = domain.pin_attempt(card, request.pin, self.core.pepper, self.core.max_pin_attempts(card))
-                if updated != card:
-                    await store.save_card(uow.conn, updated)
-                if failure is not None:
-                    raise CommitThenRaise(failure)
+                await self.core.check_pin(uow, card, request.pin, institution.code)
             return pb.CheckCardResponse(
                 card_no=card.card_no, person_id=card.person_id, region_code=card.region_code,
                 usability=pb.CARD_USABILITY_REFUSED if reason else pb.CARD_USABILITY_USABLE, refusal_reason=reason or "",
                 insured_category=account.insured_category if account else "", balance_fen=account.balance_fen if account else 0,
             )
 
-        del institution
         if request.pin:
             return await self.db.transact(work)
         return await self.db.read(lambda conn: work(_ReadOnly(conn)))
@@ -392,6 +394,8 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
     async def Reconcile(self, request: pb.ReconcileRequest, context: grpc.aio.ServicerContext) -> pb.ReconcileResponse:
         institution = self.core.institution()
         day = _parse_date(request.business_date, "business_date")
+        if not date(2000, 1, 1) <= day <= date(9999, 12, 30):
+            raise InvalidArgument("INVALID_DATE", "business_date is outside the range sscard keeps", field="business_date")
         start = datetime(day.year, day.month, day.day, tzinfo=CST)
 
         async def read(conn: Any) -> pb.ReconcileResponse:
@@ -520,12 +524,9 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         presented = vouched
         if access.needs("card_presented") and not presented:
             institution = self.core.institution()
-            if request.pin:
-                updated, failure = domain.pin_attempt(card, request.pin, self.core.pepper, self.core.max_pin_attempts(card))
-                if updated != card:
-                    await store.save_card(uow.conn, updated)
-                if failure is not None:
-                    raise CommitThenRaise(failure)
+            if request.pin and card.pin_enabled:
+                # The holder's own (enabled) PIN: the initial 123456 proves nothing.
+                await self.core.check_pin(uow, card, request.pin, institution.code)
                 presented = True
             else:
                 presented = await store.has_settlement(uow.conn, institution.code, card.person_id)
@@ -563,6 +564,9 @@ def _decode_page_token(token: str) -> int | None:
     if not token:
         return None
     try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
+        value = int(base64.urlsafe_b64decode(token.encode()).decode())
     except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is not one this service issued", field="page_token") from None
+        value = -1
+    if not 0 <= value < 2**63:
+        raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is not one this service issued", field="page_token")
+    return value

@@ -17,7 +17,7 @@ from sscard.events.v1 import settlement_events_pb2 as events
 
 CARD_EVENTS = (
     "applied", "ready", "handed_out", "activated", "replaced", "failed", "recalled", "locked", "unlocked",
-    "cancelled", "pin_changed", "holder_changed", "transferred",
+    "cancelled", "pin_changed", "holder_changed", "transferred", "pin_counted",
 )
 
 
@@ -73,7 +73,8 @@ async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: 
         pin_hash=event.pin_hash,
         pin_salt=event.pin_salt,
         replaced_by_card_no=event.replaced_by_card_no,
-        wrong_pin_count=0 if fresh_pin or current is None else current.wrong_pin_count,
+        # One counter per card: the cards service's count (wrong PINs on every path) or ours, whichever is further.
+        wrong_pin_count=event.wrong_pin_count if fresh_pin or current is None else max(current.wrong_pin_count, event.wrong_pin_count),
     )
     await store.save_card(uow.conn, card)
     account = await store.get_account(uow.conn, event.person_id, for_update=True)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#sscard/events/v1/cards_events.proto\x12\x10sscard.events.v1\"\xa9\x02\n\x0b\x43\x61rdChanged\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x12\n\ncitizen_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x18\n\x10replaces_card_no\x18\x07 \x01(\t\x12\x1b\n\x13replaced_by_card_no\x18\x08 \x01(\t\x12\x13\n\x0bpin_enabled\x18\t \x01(\x08\x12\x10\n\x08pin_hash\x18\n \x01(\t\x12\x10\n\x08pin_salt\x18\x0b \x01(\t\x12\x0c\n\x04kind\x18\x0c \x01(\t\x12\x0f\n\x07\x66\x65\x65_fen\x18\r \x01(\x03\x12\x11\n\tbank_code\x18\x0e \x01(\t\x12\x0c\n\x04name\x18\x0f \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#sscard/events/v1/cards_events.proto\x12\x10sscard.events.v1\"\xc2\x02\n\x0b\x43\x61rdChanged\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x12\n\ncitizen_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x18\n\x10replaces_card_no\x18\x07 \x01(\t\x12\x1b\n\x13replaced_by_card_no\x18\x08 \x01(\t\x12\x13\n\x0bpin_enabled\x18\t \x01(\x08\x12\x10\n\x08pin_hash\x18\n \x01(\t\x12\x10\n\x08pin_salt\x18\x0b \x01(\t\x12\x0c\n\x04kind\x18\x0c \x01(\t\x12\x0f\n\x07\x66\x65\x65_fen\x18\r \x01(\x03\x12\x11\n\tbank_code\x18\x0e \x01(\t\x12\x0c\n\x04name\x18\x0f \x01(\t\x12\x17\n\x0fwrong_pin_count\x18\x10 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sscard.events.v1.cards_even
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CARDCHANGED']._serialized_start=58
-  _globals['_CARDCHANGED']._serialized_end=355
+  _globals['_CARDCHANGED']._serialized_end=380
 # @@protoc_insertion_point(module_scope)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(sscard/events/v1/settlement_events.proto\x12\x10sscard.events.v1\"`\n\x0c\x41\x63\x63ountMoved\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x13\n\x0bold_card_no\x18\x02 \x01(\t\x12\x13\n\x0bnew_card_no\x18\x03 \x01(\t\x12\x13\n\x0b\x62\x61lance_fen\x18\x04 \x01(\x03\"i\n\x11SettlementRefused\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x19\n\x11medfee_sumamt_fen\x18\x04 \x01(\x03\"`\n\x07Settled\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0f\n\x07setl_id\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x19\n\x11medfee_sumamt_fen\x18\x04 \x01(\x03\"X\n\x0e\x41\x63\x63ountPaidOut\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x12\n\namount_fen\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\tPinLocked\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x16\n\x0ewrong_attempts\x18\x02 \x01(\x05\x12\x18\n\x10institution_code\x18\x03 \x01(\t\"P\n\x0f\x41\x63\x63ountMovedOut\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\namount_fen\x18\x02 \x01(\x03\x12\x16\n\x0eto_region_code\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(sscard/events/v1/settlement_events.proto\x12\x10sscard.events.v1\"`\n\x0c\x41\x63\x63ountMoved\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x13\n\x0bold_card_no\x18\x02 \x01(\t\x12\x13\n\x0bnew_card_no\x18\x03 \x01(\t\x12\x13\n\x0b\x62\x61lance_fen\x18\x04 \x01(\x03\"i\n\x11SettlementRefused\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x19\n\x11medfee_sumamt_fen\x18\x04 \x01(\x03\"`\n\x07Settled\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0f\n\x07setl_id\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x19\n\x11medfee_sumamt_fen\x18\x04 \x01(\x03\"X\n\x0e\x41\x63\x63ountPaidOut\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x12\n\namount_fen\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"J\n\x0cPinAttempted\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0f\n\x07\x63orrect\x18\x02 \x01(\x08\x12\x18\n\x10institution_code\x18\x03 \x01(\t\"N\n\tPinLocked\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x16\n\x0ewrong_attempts\x18\x02 \x01(\x05\x12\x18\n\x10institution_code\x18\x03 \x01(\t\"P\n\x0f\x41\x63\x63ountMovedOut\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\namount_fen\x18\x02 \x01(\x03\x12\x16\n\x0eto_region_code\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,8 +39,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETTLED']._serialized_end=363
   _globals['_ACCOUNTPAIDOUT']._serialized_start=365
   _globals['_ACCOUNTPAIDOUT']._serialized_end=453
-  _globals['_PINLOCKED']._serialized_start=455
-  _globals['_PINLOCKED']._serialized_end=533
-  _globals['_ACCOUNTMOVEDOUT']._serialized_start=535
-  _globals['_ACCOUNTMOVEDOUT']._serialized_end=615
+  _globals['_PINATTEMPTED']._serialized_start=455
+  _globals['_PINATTEMPTED']._serialized_end=529
+  _globals['_PINLOCKED']._serialized_start=531
+  _globals['_PINLOCKED']._serialized_end=609
+  _globals['_ACCOUNTMOVEDOUT']._serialized_start=611
+  _globals['_ACCOUNTMOVEDOUT']._serialized_end=691
 # @@protoc_insertion_point(module_scope)

@@ -52,6 +52,16 @@ class AccountPaidOut(_message.Message):
     reason: str
     def __init__(self, person_id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount_fen: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class PinAttempted(_message.Message):
+    __slots__ = ("card_no", "correct", "institution_code")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    CORRECT_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    correct: bool
+    institution_code: str
+    def __init__(self, card_no: _Optional[str] = ..., correct: _Optional[bool] = ..., institution_code: _Optional[str] = ...) -> None: ...
+
 class PinLocked(_message.Message):
     __slots__ = ("card_no", "wrong_attempts", "institution_code")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
