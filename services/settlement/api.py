@@ -94,7 +94,7 @@ class SettlementCore:
     def max_pin_attempts(self, card: CardProjection) -> int:
         return self.rt.policies.get(card.region_code).pin_max_attempts if card.region_code else 6
 
-    async def card(self, conn: Any, card_no: str = "", ecard_token: str = "", citizen_id: str = "") -> tuple[CardProjection, bool]:
+    async def card(self, conn: Any, card_no: str = "", ecard_token: str = "", citizen_id: str = "", for_update: bool = False) -> tuple[CardProjection, bool]:
         """The card a request names (card number, e-card token or citizen ID); True if the e-card vouched for it."""
         if ecard_token:
             card_no = verify_ecard_token(ecard_token, self.token_secret, int(time.time()))
@@ -104,7 +104,7 @@ class SettlementCore:
                 raise NotFound("PERSON_HAS_NO_CARD", "no active card for this citizen ID")
             card_no = account.card_no
         require(card_no, "card_no")
-        card = await store.get_card(conn, card_no)
+        card = await store.get_card(conn, card_no, for_update)
         if card is None:
             raise NotFound("CARD_NOT_FOUND", f"no card {card_no}", card_no=card_no)
         return card, bool(ecard_token)
@@ -280,7 +280,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
 
         async def work(uow: UnitOfWork) -> pb.CheckCardResponse:
-            card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id)
+            card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id, for_update=bool(request.pin))
             account = await store.get_account(uow.conn, card.person_id)
             reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
             if not reason and request.pin and not vouched:
@@ -320,7 +320,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             await self.core.check_signed_in(uow.conn, context, institution)
             if await store.reversal(uow.conn, institution.code, request.msg_id):
                 raise FailedPrecondition("ALREADY_REVERSED", f"msg_id {request.msg_id} was reversed; settle again with a new msg_id")
-            card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token)
+            card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, for_update=True)
             await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen, lost_upstream)
             account = await self.core.account_of(uow.conn, card, for_update=True)
             split = await self.core.split(uow.conn, bill, account, institution)
@@ -517,7 +517,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         """The account a query may read: a citizen their own, a fund office its region's, an
         institution only a card presented to it (card + PIN, e-card token, or its own settlement).
         A wrong PIN counts like one at the POS; every read of the account is audited (PIPL)."""
-        card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token)
+        card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, for_update=True)
         if card.card_state == "replaced":
             raise FailedPrecondition("CARD_REPLACED", f"card {card.card_no} was replaced by {card.replaced_by_card_no}", card_no=card.card_no)
         account = await self.core.account_of(uow.conn, card)

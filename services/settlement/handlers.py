@@ -60,7 +60,7 @@ async def _close(uow: UnitOfWork, account: Account, kind: str, reference: str) -
 
 
 async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged) -> None:
-    current = await store.get_card(uow.conn, event.card_no)
+    current = await store.get_card(uow.conn, event.card_no, for_update=True)
     # A new PIN or an unlock at the outlet clears the POS wrong-PIN count.
     fresh_pin = envelope.event_type in ("card.pin_changed", "card.unlocked")
     card = CardProjection(
@@ -105,7 +105,7 @@ async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> Account:
 
 
 async def loss_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
-    current = await store.get_card(uow.conn, event.card_no) or CardProjection(
+    current = await store.get_card(uow.conn, event.card_no, for_update=True) or CardProjection(
         card_no=event.card_no, person_id=event.person_id, region_code="", card_state="unknown"
     )
     await store.save_card(uow.conn, replace(current, loss_state=event.loss_state))

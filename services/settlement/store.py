@@ -123,8 +123,11 @@ MIGRATIONS = [
 ]
 
 
-async def get_card(conn: Any, card_no: str) -> CardProjection | None:
-    row = (await conn.execute(sa.select(card_projections).where(card_projections.c.card_no == card_no))).first()
+async def get_card(conn: Any, card_no: str, for_update: bool = False) -> CardProjection | None:
+    """FOR UPDATE where the caller rewrites the row: the card and loss consumers and a settlement
+    run concurrently on PostgreSQL, and none may overwrite what another just wrote."""
+    query = sa.select(card_projections).where(card_projections.c.card_no == card_no)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return CardProjection(**row._mapping) if row else None
 
 
