@@ -24,7 +24,6 @@ import signal
 import subprocess
 import sys
 import time
-
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +65,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from services.common.natsd import NatsServer
-
+    from services.common.natsd import NatsSecurity, NatsServer, ensure_credentials
     from services.common.pki import ensure_dev_pki
 
     # The embedded default is development: a local CA, certificates, issuer keys and random
@@ -81,8 +79,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = {s: Settings.from_env(s) for s in SERVICES}
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    # The bus is closed in development too: TLS from the development CA, a random password per NATS
+    # user written once under the data dir (the services read theirs from there: config.nats_password).
+    passwords = ensure_credentials(data_dir / "nats")
     nats_port = int(os.environ.get("SSCARD_NATS_PORT", DEFAULT_NATS_PORT))
-    nats = NatsServer(data_dir / "jetstream", port=nats_port, log_file=logs / "nats-server.log")
+    nats = NatsServer(data_dir / "jetstream", port=nats_port, log_file=logs / "nats-server.log",
+                      security=NatsSecurity.from_pki(pki, passwords))
     try:
         nats.start()
     except TimeoutError:
@@ -126,7 +128,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f"sscard up failed: {failure}", file=sys.stderr)
             return 1
         print("sscard is up (Ctrl-C stops everything)")
-        print(f"  nats-server  {nats.url}  (JetStream store {data_dir / 'jetstream'})")
+        print(f"  nats-server  {nats.url}  (TLS, one user per service; JetStream store {data_dir / 'jetstream'}, config {nats.config_file})")
         for service in SERVICES:
             print(f"  {service:<11}  grpcs://{targets[service]}  db {settings[service].db_url}")
         print(f"  pki          {pki}  (CA, certificates, issuer key; `sscard token` mints credentials)")
@@ -241,7 +243,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from services.ops import replay
 
-    return asyncio.run(replay(args.service, Settings.from_env(args.service), args.event_ids))
+    return asyncio.run(replay(args.service, ops_nats(Settings.from_env(args.service)), args.event_ids))
+
+
+def ops_nats(settings: Settings) -> Settings:
+    """The operator's NATS identity (the read-only `ops` user, the operator's client certificate)
+    unless SSCARD_NATS_USER names another: `sscard replay` only reads the parked events."""
+    import dataclasses
+
+    from services.common.config import nats_password
+
+    if "SSCARD_NATS_USER" in os.environ:
+        return settings
+    pki = settings.nats_ca.parent if settings.nats_ca else settings.data_dir / "pki"
+    return dataclasses.replace(
+        settings, nats_user="ops", nats_password=nats_password("ops", settings.data_dir),
+        nats_cert=Path(os.environ.get("SSCARD_NATS_CERT", str(pki / "client.pem"))),
+        nats_key=Path(os.environ.get("SSCARD_NATS_KEY", str(pki / "client.key"))),
+    )
 
 
 def cmd_card_story(args: argparse.Namespace) -> int:

@@ -134,7 +134,7 @@ async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
     runtime = import_module(f"services.{service}.main").create(settings)
     from services.common import bus
 
-    nc = await bus.connect(settings.nats_url, name=f"sscard-ops-{service}")
+    nc = await bus.connect_as(settings, name=f"sscard-ops-{service}")
     js = nc.jetstream()
     consumers = [bus.EventConsumer(runtime.db, js, durable, stream, subs) for stream, subs, durable in runtime.subscriptions]
     failures = 0
@@ -145,6 +145,10 @@ async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
                     applied = await consumer.replay(event_id)
                 except LookupError:
                     continue
+                except PermissionError as refused:  # a forged envelope (bus.ownership_problem)
+                    failures += 1
+                    print(f"[{done}/{len(event_ids)}] {event_id} via {consumer.name}: {refused}", file=sys.stderr)
+                    break
                 print(f"[{done}/{len(event_ids)}] {event_id} via {consumer.name}: {'applied' if applied else 'already applied (no effect)'}")
                 break
             else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.common.natsd import NatsServer
-from tests.harness import Databases, Mesh
+from tests.harness import Databases, Mesh, nats_security
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -30,7 +30,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "jetstream").start()
+    server = NatsServer(tmp_path / "jetstream", log_file=tmp_path / "nats-server.log", security=nats_security()).start()
     yield server
     server.stop()
 

@@ -21,6 +21,7 @@ from services.client import (  # noqa: F401 - the principals tests act as
     BANK, CARD_HOLDERS, CLERK, FACTORY, FUND, FUND_REVIEWER, HOTLINE_AGENT, IVR_SYSTEM, PERSON_REGIONS, Credential, MeshClient, Remember, citizen,
     default_actor, dev_signer, employer, fund_of, institution, use_signer,
 )
+from services.common import bus, natsd
 from services.common.app import Runtime
 from services.common.clock import ManualClock
 from services.common.config import REPO_ROOT, SERVICES, Settings
@@ -44,6 +45,37 @@ def test_pki() -> Path:
     return directory
 
 
+# The test's own NATS administrator: no permission limits, and no service ever holds its password.
+NATS_ADMIN = "test-admin"
+
+
+@cache
+def test_nats_passwords() -> dict[str, str]:
+    """Per-process NATS passwords: one per sscard user (natsd.USERS) and the test-only admin."""
+    return {user: natsd.generate_password() for user in (*natsd.USERS, NATS_ADMIN)}
+
+
+def nats_security() -> natsd.NatsSecurity:
+    """TLS and users for a test nats-server: what `sscard up` runs, plus the test admin."""
+    passwords = test_nats_passwords()
+    return natsd.NatsSecurity.from_pki(test_pki(), {u: passwords[u] for u in natsd.USERS}, {NATS_ADMIN: passwords[NATS_ADMIN]})
+
+
+def nats_settings(user: str, cert: str | None = None) -> dict[str, object]:
+    """A NATS user's credentials and TLS files (a service's own certificate, or the operator's)."""
+    pki = test_pki()
+    cert = cert or (user if user in SERVICES else "client")
+    return dict(nats_user=user, nats_password=test_nats_passwords()[user],
+                nats_ca=pki / "ca.pem", nats_cert=pki / f"{cert}.pem", nats_key=pki / f"{cert}.key")
+
+
+async def nats_connect(url: str, user: str = NATS_ADMIN, **options: Any) -> Any:
+    """A test's own connection to the bus (as the admin unless it names a user)."""
+    s = nats_settings(user)
+    return await bus.connect(url, f"test-{user}", user=user, password=str(s["nats_password"]),
+                             tls=bus.tls_context(s["nats_ca"], s["nats_cert"], s["nats_key"]), **options)  # type: ignore[arg-type]
+
+
 def mesh_client(targets: dict[str, str]) -> MeshClient:
     return MeshClient(targets, pki_dir=test_pki(), actor=default_actor, interceptors=[Remember()])
 
@@ -54,6 +86,7 @@ def trust_settings(service: str) -> dict[str, object]:
         tls_ca=pki / "ca.pem", tls_cert=pki / f"{service}.pem", tls_key=pki / f"{service}.key",
         jwks_file=pki / "jwks.json", signing_key=pki / f"service-{service}.key", signing_kid=f"service-{service}-1",
         pin_pepper=_SECRETS["pepper"], token_secret=_SECRETS["token"],
+        **nats_settings(service),
     )
 
 

@@ -91,9 +91,9 @@ class Runtime:
 
     async def start(self) -> int:
         await self.db.migrate()
-        self.nc = await bus.connect(self.settings.nats_url, name=f"sscard-{self.service}")
+        self.nc = await bus.connect_as(self.settings, name=f"sscard-{self.service}")
         self.js = self.nc.jetstream()
-        await bus.ensure_streams(self.js, self.settings.nats_replicas)
+        await bus.ensure_streams(self.js, self.settings.nats_replicas, self.settings.stream_max_age_s, owner=self.service)
         self.heartbeats = await bus.relay_heartbeats(self.js, self.settings.nats_replicas)
         self.relay = bus.OutboxRelay(self.db, self.js, heartbeats=self.heartbeats)
         self._spawn("relay", self.relay.run)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -22,7 +24,7 @@ from google.protobuf import message
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
-from services.common import access
+from services.common import access, natsd
 from services.common.trust import SERVICE, Principal
 from services.common import observability
 from services.common.db import Database, UnitOfWork
@@ -35,29 +37,72 @@ STREAMS = {name: f"sscard.{name}.>" for name in ("identity", "cards", "loss", "s
 DUPLICATE_WINDOW_S = 600.0
 
 
-async def connect(url: str, name: str) -> nats.NATS:
+DEFAULT_STREAM_MAX_AGE_S = 30 * 86400.0
+
+
+def tls_context(ca: Path | None, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext | None:
+    """The client TLS context for NATS: trust `ca`, present `cert`/`key` (the server verifies clients)."""
+    if ca is None:
+        return None
+    context = ssl.create_default_context(cafile=str(ca))
+    if cert is not None and key is not None:
+        context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+async def connect(
+    url: str, name: str, *, user: str = "", password: str = "", tls: ssl.SSLContext | None = None, max_reconnect_attempts: int = -1
+) -> nats.NATS:
+    """Connect as one NATS user; its replies and fetched events arrive under its own inbox prefix,
+    the only subjects its permissions let it subscribe to (natsd.permissions)."""
+    options: dict[str, Any] = {}
+    if user:
+        options.update(user=user, password=password, inbox_prefix=natsd.inbox_prefix(user))
+    if tls is not None:
+        options.update(tls=tls)
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5, drain_timeout=5
+        url, name=name, max_reconnect_attempts=max_reconnect_attempts, reconnect_time_wait=0.5, connect_timeout=5, drain_timeout=5,
+        **options,
     )
 
 
-async def ensure_streams(js: Any, replicas: int = 1) -> None:
-    """One stream per producing service, file storage, a dedupe window for relay retries."""
-    for name, subject in STREAMS.items():
-        config = js_api.StreamConfig(
-            name=name.upper(),
-            subjects=[subject],
-            storage=js_api.StorageType.FILE,
-            duplicate_window=DUPLICATE_WINDOW_S,
-            num_replicas=replicas,
-        )
+async def connect_as(settings: Any, name: str) -> nats.NATS:
+    """Connect with a service's Settings: its NATS user, password and TLS files."""
+    return await connect(
+        settings.nats_url, name, user=settings.nats_user, password=settings.nats_password,
+        tls=tls_context(settings.nats_ca, settings.nats_cert, settings.nats_key),
+    )
+
+
+def stream_config(name: str, replicas: int = 1, max_age_s: float = DEFAULT_STREAM_MAX_AGE_S) -> js_api.StreamConfig:
+    """One stream per producing service: file storage, a dedupe window for relay retries, a retention limit."""
+    return js_api.StreamConfig(
+        name=name.upper(),
+        subjects=[STREAMS[name]],
+        storage=js_api.StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        num_replicas=replicas,
+        max_age=max_age_s,
+    )
+
+
+async def ensure_streams(js: Any, replicas: int = 1, max_age_s: float = DEFAULT_STREAM_MAX_AGE_S, owner: str = "") -> None:
+    """Create every missing stream; the `owner` service also brings its own existing stream to the
+    configured retention (only the owner may update it: natsd.permissions)."""
+    for name in STREAMS:
+        config = stream_config(name, replicas, max_age_s)
         try:
-            await js.stream_info(name.upper())
+            info = await js.stream_info(config.name)
         except NotFoundError:
             try:
                 await js.add_stream(config)
             except Exception:  # another service created it first
-                await js.stream_info(name.upper())
+                info = await js.stream_info(config.name)
+            else:
+                continue
+        if name == owner and abs((info.config.max_age or 0) - max_age_s) > 1e-3:
+            log.info("stream %s: max age %ss -> %ss", config.name, info.config.max_age, max_age_s)
+            await js.update_stream(info.config.evolve(max_age=max_age_s))
 
 
 # Each relay's heartbeat: the wall time (µs) of its last outbox read that found everything published.
@@ -170,6 +215,20 @@ async def _scalar(conn: Any, stmt: Any) -> Any:
 Handler = Callable[[UnitOfWork, envelope_pb2.Envelope, Any], Awaitable[None]]
 
 
+def ownership_problem(envelope: envelope_pb2.Envelope, subject: str, stream: str) -> str:
+    """Why an envelope may not be applied: its producer does not own the subject or the stream it
+    came on (empty when it does). NATS permissions stop a service publishing another's subjects;
+    this stops an envelope that claims one producer's authority on another's subject."""
+    producer = envelope.producer
+    if producer not in STREAMS:
+        return f"unknown producer {producer!r}"
+    if not subject.startswith(f"sscard.{producer}."):
+        return f"producer {producer!r} does not own subject {subject}"
+    if stream != producer.upper():
+        return f"producer {producer!r} does not own stream {stream}"
+    return ""
+
+
 @dataclass(frozen=True)
 class Subscription:
     """How one event type is handled.
@@ -268,6 +327,14 @@ class EventConsumer:
             log.error("consumer %s: poison message on %s terminated", self.name, msg.subject)
             await msg.term()
             return
+        forged = ownership_problem(envelope, msg.subject, self.stream)
+        if forged:
+            # Never applied: parked for the operator with the reason (and `replay` refuses it too).
+            log.error("consumer %s: refused event %s: %s", self.name, envelope.event_id, forged)
+            observability.EVENTS_HANDLED.labels(self.db.producer, self.name, "refused").inc()
+            await self.db.transact(lambda uow: self._dead_letter(uow, envelope, msg, f"refused: {forged}"))
+            await msg.term()
+            return
         if msg.metadata.num_delivered > 1:
             self.redelivered += 1
             observability.REDELIVERIES.labels(self.db.producer, self.name).inc()
@@ -317,6 +384,9 @@ class EventConsumer:
             raise LookupError(f"{self.name} has no dead letter {event_id}")
         raw = await self.js.get_msg(row.stream, row.stream_seq)
         envelope = envelope_pb2.Envelope.FromString(raw.data)
+        forged = ownership_problem(envelope, raw.subject, row.stream)
+        if forged:
+            raise PermissionError(f"{self.name} will not replay {event_id}: {forged}")
         subscription = self.subscriptions[raw.subject]
         payload = subscription.payload_type()
         envelope.payload.Unpack(payload)

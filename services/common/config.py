@@ -55,6 +55,15 @@ class Settings:
     # Limits: requests are small; a bound on concurrent calls bounds memory.
     max_receive_bytes: int = 1024 * 1024
     max_concurrent_rpcs: int = 256
+    # The bus (services/common/natsd.py): this process's NATS user and password, and the TLS files
+    # it connects with (the server requires a client certificate of its CA).
+    nats_user: str = ""
+    nats_password: str = ""
+    nats_ca: Path | None = None
+    nats_cert: Path | None = None
+    nats_key: Path | None = None
+    # Retention of the event streams: events older than this are dropped (consumers long caught up).
+    stream_max_age_s: float = 30 * 86400.0
 
     def secret_problems(self) -> list[str]:
         """Why this configuration may not serve outside development (empty when it may)."""
@@ -64,6 +73,8 @@ class Settings:
         for name, value in (("SSCARD_PIN_PEPPER", self.pin_pepper), ("SSCARD_TOKEN_SECRET", self.token_secret)):
             if value.startswith(b"dev-only-") or len(value) < 16:
                 problems.append(f"{name} is unset or a development value (set a random secret of 16+ bytes, or SSCARD_ENV=dev)")
+        if not self.nats_password:
+            problems.append("SSCARD_NATS_PASSWORD is unset (the NATS user's password; see deploy/README.md)")
         return problems
 
     @classmethod
@@ -73,6 +84,7 @@ class Settings:
         up = service.upper()
         data_dir = Path(_env("SSCARD_DATA_DIR", str(REPO_ROOT / "var")))
         pki = Path(_env("SSCARD_PKI_DIR", str(data_dir / "pki")))
+        nats_user = _env("SSCARD_NATS_USER", service)
         values: dict[str, object] = dict(
             service=service,
             grpc_addr=_env(f"SSCARD_{up}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"),
@@ -100,6 +112,12 @@ class Settings:
             token_max_lifetime_s=int(_env("SSCARD_TOKEN_MAX_LIFETIME_S", "3600")),
             max_receive_bytes=int(_env("SSCARD_MAX_RECEIVE_BYTES", str(1024 * 1024))),
             max_concurrent_rpcs=int(_env("SSCARD_MAX_CONCURRENT_RPCS", "256")),
+            nats_user=nats_user,
+            nats_password=nats_password(nats_user, data_dir),
+            nats_ca=Path(_env("SSCARD_NATS_CA", _env("SSCARD_TLS_CA", str(pki / "ca.pem")))),
+            nats_cert=Path(_env("SSCARD_NATS_CERT", _env("SSCARD_TLS_CERT", str(pki / f"{service}.pem")))),
+            nats_key=Path(_env("SSCARD_NATS_KEY", _env("SSCARD_TLS_KEY", str(pki / f"{service}.key")))),
+            stream_max_age_s=float(_env("SSCARD_STREAM_MAX_AGE_S", str(30 * 86400))),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES
@@ -107,3 +125,15 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def nats_password(user: str, data_dir: Path) -> str:
+    """SSCARD_NATS_PASSWORD, else the file SSCARD_NATS_PASSWORD_FILE, else the per-install file that
+    `sscard up` writes (<data dir>/nats/<user>.password); empty when none is there."""
+    if "SSCARD_NATS_PASSWORD" in os.environ:
+        return os.environ["SSCARD_NATS_PASSWORD"]
+    path = Path(_env("SSCARD_NATS_PASSWORD_FILE", str(data_dir / "nats" / f"{user}.password")))
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
