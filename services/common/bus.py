@@ -51,11 +51,11 @@ def tls_context(ca: Path | None, cert: Path | None = None, key: Path | None = No
 
 
 async def connect(
-    url: str, name: str, *, user: str = "", password: str = "", tls: ssl.SSLContext | None = None, max_reconnect_attempts: int = -1
+    url: str, name: str, *, user: str = "", password: str = "", tls: ssl.SSLContext | None = None, max_reconnect_attempts: int = -1,
+    **options: Any,
 ) -> nats.NATS:
     """Connect as one NATS user; its replies and fetched events arrive under its own inbox prefix,
     the only subjects its permissions let it subscribe to (natsd.permissions)."""
-    options: dict[str, Any] = {}
     if user:
         options.update(user=user, password=password, inbox_prefix=natsd.inbox_prefix(user))
     if tls is not None:
