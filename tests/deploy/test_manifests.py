@@ -92,3 +92,30 @@ def test_network_is_default_deny_and_prod_autoscales(rendered) -> None:  # noqa:
 
 def test_region_policy_configmap_matches_the_region_files() -> None:
     assert validate_k8s.region_files_in_sync() == []
+
+
+def test_the_bus_is_closed_every_service_connects_as_its_own_nats_user_over_tls(rendered) -> None:  # noqa: ANN001
+    """ARCHITECTURE rule 12: the NATS config has TLS with client verification and one user per
+    service (tests/security/test_bus.py checks the permissions); each service gets its own user,
+    its password from a Secret and a client certificate from a Secret."""
+    _, docs = rendered
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    nats_conf = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "nats-config")["data"]["nats.conf"]
+    assert "verify: true" in nats_conf and "authorization {" in nats_conf
+    statefulset = next(d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "nats")
+    nats_env = {e["name"]: e for e in statefulset["spec"]["template"]["spec"]["containers"][0]["env"]}
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("sscard-config"))
+    assert float(config["data"]["SSCARD_STREAM_MAX_AGE_S"]) > 0
+    for name in SERVICES:
+        pod = deployments[name]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["SSCARD_NATS_USER"]["value"] == name
+        ref = env["SSCARD_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "sscard-nats-users", "key": name}
+        assert nats_env[f"SSCARD_NATS_PASSWORD_{name.upper()}"]["valueFrom"]["secretKeyRef"] == ref  # the server checks the same secret
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["nats-tls"]["secret"]["secretName"] == f"sscard-{name}-nats-tls"
+        for variable, file in (("SSCARD_NATS_CA", "ca.crt"), ("SSCARD_NATS_CERT", "tls.crt"), ("SSCARD_NATS_KEY", "tls.key")):
+            assert env[variable]["value"] == f"{mounts['nats-tls']}/{file}"

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
+import subprocess
 from typing import Any
 
 import nats
@@ -21,7 +23,7 @@ from google.protobuf import any_pb2
 
 from services.client import eventually
 from services.common import bus, natsd
-from services.common.config import Settings
+from services.common.config import REPO_ROOT, Settings
 from services.common.ids import new_id
 from services.common.natsd import NatsServer
 from services.settlement import store
@@ -206,3 +208,48 @@ async def test_the_permission_table_matches_what_each_service_consumes(mesh: Mes
         wired = {(c.stream, c.name) for c in runtime.consumers}
         allowed = {(stream, durable) for stream, durables in natsd.CONSUMES[service].items() for durable in durables}
         assert wired == allowed, service
+
+
+def _k8s_nats_conf() -> str:
+    import yaml
+
+    docs = yaml.safe_load_all((REPO_ROOT / "deploy" / "k8s" / "base" / "nats" / "nats.yaml").read_text())
+    return next(d for d in docs if d and d["kind"] == "ConfigMap")["data"]["nats.conf"]
+
+
+def test_the_kubernetes_nats_config_has_the_same_users_and_permissions() -> None:
+    conf = _k8s_nats_conf()
+    assert natsd.authorization() in conf  # regenerate the block from natsd.authorization() when this fails
+    assert "verify: true" in conf and 'ca_file: "/etc/nats/tls/ca.crt"' in conf
+
+
+async def test_the_kubernetes_nats_config_runs_and_takes_passwords_from_the_environment(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """nats-server itself reads the Kubernetes config: users from the Secret's environment variables,
+    TLS from the cert-manager file names (here the development PKI under those names)."""
+    pki = harness.test_pki()
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    for name, source in (("tls.crt", "nats.pem"), ("tls.key", "nats.key"), ("ca.crt", "ca.pem")):
+        (tls / name).write_bytes((pki / source).read_bytes())
+    port, http, cluster = natsd.free_port(), natsd.free_port(), natsd.free_port()
+    conf = (_k8s_nats_conf().replace("/etc/nats/tls/", f"{tls}/").replace("/data/jetstream", str(tmp_path / "js"))
+            .replace("port: 4222", f"port: {port}").replace("http_port: 8222", f"http_port: {http}").replace("port: 6222", f"port: {cluster}"))
+    conf = "host: 127.0.0.1\n" + conf.replace("server_name: $POD_NAME", "server_name: nats-0")
+    (tmp_path / "nats.conf").write_text(conf)
+    passwords = {user: natsd.generate_password() for user in natsd.USERS}
+    env = {**os.environ, **{natsd.password_env_var(u): p for u, p in passwords.items()}}
+    process = subprocess.Popen([natsd.nats_server_binary(), "-c", str(tmp_path / "nats.conf")], env=env,
+                               stdout=subprocess.DEVNULL, stderr=open(tmp_path / "nats.log", "wb"))
+    try:
+        try:
+            natsd.wait_port(port, timeout=30)
+        except TimeoutError:
+            raise AssertionError(f"nats-server (exit {process.poll()}): {(tmp_path / 'nats.log').read_text()[-2000:]}") from None
+        url = f"nats://127.0.0.1:{port}"
+        nc = await bus.connect(url, "k8s-check", user="loss", password=passwords["loss"], tls=_tls("loss"), max_reconnect_attempts=0)
+        assert nc.is_connected
+        await nc.close()
+        assert "Authorization Violation" in str(await _refused(url, tls=_tls("loss"), user="loss", password=passwords["cards"]))
+    finally:
+        process.terminate()
+        process.wait(10)
