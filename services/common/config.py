@@ -73,8 +73,6 @@ class Settings:
         for name, value in (("SSCARD_PIN_PEPPER", self.pin_pepper), ("SSCARD_TOKEN_SECRET", self.token_secret)):
             if value.startswith(b"dev-only-") or len(value) < 16:
                 problems.append(f"{name} is unset or a development value (set a random secret of 16+ bytes, or SSCARD_ENV=dev)")
-        if not self.nats_password:
-            problems.append("SSCARD_NATS_PASSWORD is unset (the NATS user's password; see deploy/README.md)")
         return problems
 
     @classmethod
