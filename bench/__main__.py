@@ -53,10 +53,13 @@ class Mesh:
     """nats-server + the four services as subprocesses, like `sscard up`, on free ports."""
 
     def __init__(self, workdir: Path, pg_url: str | None) -> None:
-        from services.common.natsd import NatsServer, free_port
+        from services.common.natsd import NatsSecurity, NatsServer, ensure_credentials, free_port
+        from services.common.pki import ensure_dev_pki
 
         self.workdir = workdir
-        self.nats = NatsServer(workdir / "jetstream", log_file=workdir / "nats.log")
+        # Like `sscard up`: TLS and one NATS user per service (the services find both under SSCARD_DATA_DIR).
+        security = NatsSecurity.from_pki(ensure_dev_pki(workdir / "pki"), ensure_credentials(workdir / "nats"))
+        self.nats = NatsServer(workdir / "jetstream", log_file=workdir / "nats.log", security=security)
         self.ports = {s: free_port() for s in SERVICES}
         from services.cli import dev_secrets
         from services.common.pki import ensure_dev_pki
@@ -207,7 +210,11 @@ async def relay_throughput(nats_url: str, workdir: Path, events: int) -> float:
 
     db = Database(f"sqlite+aiosqlite:///{workdir / 'relay-bench.db'}", store.metadata, store.MIGRATIONS, "identity", SystemClock())
     await db.migrate()
-    nc = await bus.connect(nats_url, "bench-relay")
+    from services.common.config import Settings
+
+    # The identity service's own NATS user and certificate (the relay publishes identity events).
+    nc = await bus.connect_as(Settings.from_env("identity", nats_url=nats_url, data_dir=workdir, nats_password=(workdir / "nats" / "identity.password").read_text().strip(),
+                                                nats_ca=workdir / "pki" / "ca.pem", nats_cert=workdir / "pki" / "identity.pem", nats_key=workdir / "pki" / "identity.key"), "bench-relay")
     try:
         js = nc.jetstream()
         await bus.ensure_streams(js)
