@@ -253,3 +253,20 @@ async def test_the_kubernetes_nats_config_runs_and_takes_passwords_from_the_envi
     finally:
         process.terminate()
         process.wait(10)
+
+
+async def test_services_reconnect_with_their_credentials_after_a_nats_server_restart(mesh: Mesh, nats_server: NatsServer) -> None:
+    """The reliability suite's NATS restart, on the closed bus: every service reconnects over TLS as
+    its own user and events keep flowing (tests/reliability covers lost/doubled under load)."""
+    from sscard.loss.v1 import loss_pb2
+    from tests.mesh.test_story import check
+
+    client = await mesh.start()
+    card_no, citizen_id = await setup_card(mesh, serial=81)
+    await drained(mesh)
+    await asyncio.to_thread(nats_server.restart)
+    await client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+        request_id="after-restart", card_no=card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name="赵六"))
+    await eventually(lambda: check(client, card_no), lambda r: r.refusal_reason == "CARD_REPORTED_LOST", timeout=30)
+    await drained(mesh)
+    assert all(runtime.nc.is_connected for runtime in mesh.runtimes.values())
