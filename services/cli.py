@@ -160,7 +160,7 @@ def dev_secrets(pki: Path) -> dict[str, str]:
     """Random secrets made once per install for the embedded default (never the built-in ones)."""
     path = pki / "secrets.json"
     if not path.exists():
-        path.write_text(json.dumps({"SSCARD_PIN_PEPPER": secrets.token_hex(32), "SSCARD_TOKEN_SECRET": secrets.token_hex(32)}))
+        path.write_text(json.dumps({name: secrets.token_hex(32) for name in ("SSCARD_PIN_PEPPER", "SSCARD_TOKEN_SECRET", "SSCARD_PIN_SEAL_KEY")}))
         os.chmod(path, 0o600)
     return json.loads(path.read_text())
 

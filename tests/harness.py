@@ -85,12 +85,12 @@ def trust_settings(service: str) -> dict[str, object]:
     return dict(
         tls_ca=pki / "ca.pem", tls_cert=pki / f"{service}.pem", tls_key=pki / f"{service}.key",
         jwks_file=pki / "jwks.json", signing_key=pki / f"service-{service}.key", signing_kid=f"service-{service}-1",
-        pin_pepper=_SECRETS["pepper"], token_secret=_SECRETS["token"],
+        pin_pepper=_SECRETS["pepper"], token_secret=_SECRETS["token"], pin_seal_key=_SECRETS["seal"],
         **nats_settings(service),
     )
 
 
-_SECRETS = {"pepper": secrets.token_hex(16).encode(), "token": secrets.token_hex(16).encode()}
+_SECRETS = {name: secrets.token_hex(16).encode() for name in ("pepper", "token", "seal")}
 
 
 def pg_url() -> str | None:

@@ -11,7 +11,7 @@ import grpc
 from services.cards import domain, store
 from services.cards.domain import ApplicationKind, Card, CardState
 from services.common.agents import validate_agent
-from services.common import access
+from services.common import access, pinseal
 from services.common.app import Runtime
 from services.common.auth import issue_ecard_token
 from services.common.db import UnitOfWork
@@ -81,7 +81,7 @@ def progress_pb(card: Card) -> pb.Card:
     return answer
 
 
-def card_event(card: Card, bank_code: str = "") -> events.CardChanged:
+def card_event(card: Card, seal_key: bytes, bank_code: str = "") -> events.CardChanged:
     return events.CardChanged(
         card_no=card.card_no,
         person_id=card.person_id,
@@ -93,8 +93,7 @@ def card_event(card: Card, bank_code: str = "") -> events.CardChanged:
         replaces_card_no=card.replaces_card_no,
         replaced_by_card_no=card.replaced_by_card_no,
         pin_enabled=card.pin_enabled,
-        pin_hash=card.pin_hash,
-        pin_salt=card.pin_salt,
+        pin_seal=pinseal.seal(seal_key, card.card_no, card.pin_hash, card.pin_salt),
         wrong_pin_count=card.wrong_pin_count,
         kind=card.kind.value,
         fee_fen=card.fee_fen,
@@ -112,7 +111,7 @@ class CardsCore:
 
     async def publish(self, uow: UnitOfWork, card: Card, what: str) -> None:
         bank = str(self.rt.policies.get(card.region_code).raw.get("partner_bank", ""))
-        await uow.emit(f"card.{what}", card.card_no, card_event(card, bank))
+        await uow.emit(f"card.{what}", card.card_no, card_event(card, self.rt.settings.pin_seal_key, bank))
 
     async def load(self, uow_or_conn: Any, card_no: str) -> Card:
         require(card_no, "card_no")

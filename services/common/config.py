@@ -40,6 +40,8 @@ class Settings:
     # JetStream replicas of the event streams and the relay heartbeat bucket (3 on a 3-node cluster).
     nats_replicas: int = 1
     peers: dict[str, str] = field(default_factory=dict)
+    # Seals the PIN verifier cards sends settlement (pinseal.py): only those two services hold it.
+    pin_seal_key: bytes = b"dev-only-pin-seal-key"
     # Trust (docs/security.md): "dev" allows the development secrets; anything else refuses them.
     env: str = "prod"
     tls_ca: Path = Path("ca.pem")
@@ -70,7 +72,10 @@ class Settings:
         if self.env == "dev":
             return []
         problems = []
-        for name, value in (("SSCARD_PIN_PEPPER", self.pin_pepper), ("SSCARD_TOKEN_SECRET", self.token_secret)):
+        secrets = [("SSCARD_PIN_PEPPER", self.pin_pepper), ("SSCARD_TOKEN_SECRET", self.token_secret)]
+        if self.service in ("cards", "settlement"):
+            secrets.append(("SSCARD_PIN_SEAL_KEY", self.pin_seal_key))
+        for name, value in secrets:
             if value.startswith(b"dev-only-") or len(value) < 16:
                 problems.append(f"{name} is unset or a development value (set a random secret of 16+ bytes, or SSCARD_ENV=dev)")
         return problems
@@ -94,6 +99,7 @@ class Settings:
             institutions_file=Path(_env("SSCARD_INSTITUTIONS_FILE", str(REPO_ROOT / "config" / "institutions.demo.yaml"))),
             pin_pepper=_env("SSCARD_PIN_PEPPER", "dev-only-pin-pepper").encode(),
             token_secret=_env("SSCARD_TOKEN_SECRET", "dev-only-token-secret").encode(),
+            pin_seal_key=_env("SSCARD_PIN_SEAL_KEY", "dev-only-pin-seal-key").encode(),
             scheduler_interval_s=float(_env("SSCARD_SCHEDULER_INTERVAL_S", "1.0")),
             # Deliveries of a failing event before it is dead-lettered for the operator.
             max_deliver=int(_env("SSCARD_MAX_DELIVER", "20")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from services.common import observability
+from services.common import observability, pinseal
 from services.common.bus import Subscription
 from services.common.db import UnitOfWork
 from services.common.ids import new_id
@@ -59,8 +59,9 @@ async def _close(uow: UnitOfWork, account: Account, kind: str, reference: str) -
         await store.add_entry(uow.conn, entry_id=new_id("ent"), account=closed, kind=kind, amount_fen=-account.balance_fen, reference=reference, at_us=uow.now_us)
 
 
-async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged) -> None:
+async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged, seal_key: bytes) -> None:
     current = await store.get_card(uow.conn, event.card_no, for_update=True)
+    pin_hash, pin_salt = pinseal.unseal(seal_key, event.card_no, event.pin_seal)
     # A new PIN or an unlock at the outlet clears the POS wrong-PIN count.
     fresh_pin = envelope.event_type in ("card.pin_changed", "card.unlocked")
     card = CardProjection(
@@ -70,8 +71,8 @@ async def card_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: 
         card_state=event.state,
         loss_state=current.loss_state if current else "none",
         pin_enabled=event.pin_enabled,
-        pin_hash=event.pin_hash,
-        pin_salt=event.pin_salt,
+        pin_hash=pin_hash,
+        pin_salt=pin_salt,
         replaced_by_card_no=event.replaced_by_card_no,
         # One counter per card: the cards service's count (wrong PINs on every path) or ours, whichever is further.
         wrong_pin_count=event.wrong_pin_count if fresh_pin or current is None else max(current.wrong_pin_count, event.wrong_pin_count),
@@ -125,13 +126,16 @@ async def refund_approved(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: l
     await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="refund", amount_fen=event.amount_fen, reference=event.claim_id, at_us=uow.now_us)
 
 
-def subscriptions() -> dict[str, list[Subscription]]:
+def subscriptions(pin_seal_key: bytes) -> dict[str, list[Subscription]]:
+    async def card_changed_sealed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: cards_events_pb2.CardChanged) -> None:
+        await card_changed(uow, envelope, event, pin_seal_key)
+
     return {
         "IDENTITY": [
             Subscription(f"sscard.identity.person.{what}", identity_events_pb2.PersonChanged, person_changed)
             for what in ("registered", "deceased", "changed", "transferred")
         ],
-        "CARDS": [Subscription(f"sscard.cards.card.{what}", cards_events_pb2.CardChanged, card_changed) for what in CARD_EVENTS],
+        "CARDS": [Subscription(f"sscard.cards.card.{what}", cards_events_pb2.CardChanged, card_changed_sealed) for what in CARD_EVENTS],
         "LOSS": [
             Subscription(f"sscard.loss.card.{what}", loss_events_pb2.CardLossChanged, loss_changed)
             for what in ("reported", "lifted", "expired")

@@ -18,6 +18,6 @@ def create(settings: Settings, clock: Clock | None = None, policies: RegionPolic
         api.SettlementServicer(core),
         "sscard.settlement.v1.SettlementService",
     )
-    for stream, subs in handlers.subscriptions().items():
+    for stream, subs in handlers.subscriptions(settings.pin_seal_key).items():
         runtime.subscribe(stream, subs)
     return runtime

@@ -5,7 +5,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CardChanged(_message.Message):
-    __slots__ = ("card_no", "person_id", "citizen_id", "region_code", "state", "reason", "replaces_card_no", "replaced_by_card_no", "pin_enabled", "pin_hash", "pin_salt", "kind", "fee_fen", "bank_code", "name", "wrong_pin_count")
+    __slots__ = ("card_no", "person_id", "citizen_id", "region_code", "state", "reason", "replaces_card_no", "replaced_by_card_no", "pin_enabled", "kind", "fee_fen", "bank_code", "name", "wrong_pin_count", "pin_seal")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     CITIZEN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -15,13 +15,12 @@ class CardChanged(_message.Message):
     REPLACES_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     REPLACED_BY_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     PIN_ENABLED_FIELD_NUMBER: _ClassVar[int]
-    PIN_HASH_FIELD_NUMBER: _ClassVar[int]
-    PIN_SALT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     FEE_FEN_FIELD_NUMBER: _ClassVar[int]
     BANK_CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     WRONG_PIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PIN_SEAL_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     person_id: str
     citizen_id: str
@@ -31,11 +30,10 @@ class CardChanged(_message.Message):
     replaces_card_no: str
     replaced_by_card_no: str
     pin_enabled: bool
-    pin_hash: str
-    pin_salt: str
     kind: str
     fee_fen: int
     bank_code: str
     name: str
     wrong_pin_count: int
-    def __init__(self, card_no: _Optional[str] = ..., person_id: _Optional[str] = ..., citizen_id: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., replaces_card_no: _Optional[str] = ..., replaced_by_card_no: _Optional[str] = ..., pin_enabled: _Optional[bool] = ..., pin_hash: _Optional[str] = ..., pin_salt: _Optional[str] = ..., kind: _Optional[str] = ..., fee_fen: _Optional[int] = ..., bank_code: _Optional[str] = ..., name: _Optional[str] = ..., wrong_pin_count: _Optional[int] = ...) -> None: ...
+    pin_seal: bytes
+    def __init__(self, card_no: _Optional[str] = ..., person_id: _Optional[str] = ..., citizen_id: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., replaces_card_no: _Optional[str] = ..., replaced_by_card_no: _Optional[str] = ..., pin_enabled: _Optional[bool] = ..., kind: _Optional[str] = ..., fee_fen: _Optional[int] = ..., bank_code: _Optional[str] = ..., name: _Optional[str] = ..., wrong_pin_count: _Optional[int] = ..., pin_seal: _Optional[bytes] = ...) -> None: ...
