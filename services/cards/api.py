@@ -97,7 +97,7 @@ class CardsCore:
         self.pepper = runtime.settings.pin_pepper
 
     async def publish(self, uow: UnitOfWork, card: Card, what: str) -> None:
-        bank = str(self.rt.policies.get(card.region_code).raw.get("partner_bank", ""))
+        bank = self.rt.policies.get(card.region_code).partner_bank
         await uow.emit(f"card.{what}", card.card_no, card_event(card, bank))
 
     async def load(self, uow_or_conn: Any, card_no: str) -> Card:
