@@ -187,7 +187,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         async def work(uow: UnitOfWork) -> pb.ApplyForCardResponse:
             replaces = ""
             if kind is not ApplicationKind.FIRST:
-                held = [c for c in await store.person_cards(uow.conn, request.person_id) if c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT)]
+                held = [c for c in await store.person_cards(uow.conn, request.person_id) if c.state in domain.IN_HAND_STATES]
                 replaces = held[0].card_no if held else ""
             card = await self.core.apply(uow, request.person_id, kind, channel, replaces, delivery, request.delivery_address[:200])
             await uow.audit("card.applied", card.card_no, channel=channel, agent=agent.describe() if agent else "")

@@ -35,6 +35,10 @@ HELD_STATES = {
     CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY,
     CardState.HANDED_OUT, CardState.ACTIVE, CardState.LOCKED,
 }
+# Held but not yet in the holder's hands: a reissue or exchange must wait for it.
+BEING_MADE_STATES = {CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY}
+# In the holder's hands (activated or not — "issued first, used later"): a reissue or exchange replaces it.
+IN_HAND_STATES = {CardState.HANDED_OUT, CardState.ACTIVE, CardState.LOCKED}
 
 
 class ApplicationKind(str, Enum):
@@ -136,10 +140,10 @@ def check_can_apply(person: PersonView, cards: list[Card], kind: ApplicationKind
     if kind is ApplicationKind.FIRST and held:
         raise FailedPrecondition("CARD_ALREADY_HELD", f"the person already holds card {held[0].card_no}", card_no=held[0].card_no)
     if kind is not ApplicationKind.FIRST:
-        pending = [c for c in held if c.state not in (CardState.ACTIVE, CardState.LOCKED)]
+        pending = [c for c in held if c.state in BEING_MADE_STATES]
         if pending:
             raise FailedPrecondition("APPLICATION_PENDING", f"card {pending[0].card_no} is already being made", card_no=pending[0].card_no)
-        if not any(c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT) for c in cards):
+        if not any(c.state in IN_HAND_STATES for c in cards):
             raise FailedPrecondition("NO_CARD_TO_REPLACE", "a reissue needs a card to replace")
 
 

@@ -219,3 +219,17 @@ def test_holder_changes_and_transfers_reach_the_card() -> None:
     moved = cards.transfer(_card(activated_at=NOW), "110100", within_province=True)
     assert moved.state is cards.CardState.HANDED_OUT and moved.region_code == "110100"
     assert cards.transfer(_card(), "450100", within_province=False).state is cards.CardState.CANCELLED
+
+
+def test_a_handed_out_card_never_activated_can_be_replaced() -> None:
+    # "Issued first, used later" (seed 002): a formal loss of a card never activated creates its reissue.
+    person = cards.PersonView("p", "110105198506141234", "张三", date(1985, 6, 14), "110000", False)
+    handed_out = _card(state=cards.CardState.HANDED_OUT)
+    cards.check_can_apply(person, [handed_out], cards.ApplicationKind.REISSUE)
+    cards.check_can_apply(person, [handed_out], cards.ApplicationKind.EXCHANGE)
+    with pytest.raises(FailedPrecondition, match="already holds"):
+        cards.check_can_apply(person, [handed_out], cards.ApplicationKind.FIRST)
+    for being_made in (cards.CardState.APPLIED, cards.CardState.READY):
+        with pytest.raises(FailedPrecondition) as error:
+            cards.check_can_apply(person, [handed_out, _card(card_no="C2", state=being_made)], cards.ApplicationKind.REISSUE)
+        assert error.value.reason == "APPLICATION_PENDING" and error.value.metadata["card_no"] == "C2"
