@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from services.common.citizen_id import normalise_citizen_ids
 from services.common.errors import InvalidArgument, SscardError
 
 log = logging.getLogger("sscard.grpc")
@@ -97,6 +98,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 check_text(request)
+                normalise_citizen_ids(request)
                 return await inner(request, context)
             except SscardError as error:
                 await context.abort_with_status(to_status(error))

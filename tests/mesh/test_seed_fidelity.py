@@ -10,7 +10,8 @@ from services.loss import store as loss_store
 from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
-from tests.harness import Mesh
+from sscard.settlement.v1 import settlement_pb2 as spb
+from tests.harness import PHARMACY, Mesh
 
 NAME = "周八"
 
@@ -62,3 +63,29 @@ async def test_formal_loss_of_a_card_handed_out_but_never_activated_creates_the_
     await mesh.settle_idle()
     assert await dead_letters(mesh, "cards") == []
     assert len((await client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=person.person_id))).cards) == 2
+
+
+async def test_an_older_persons_id_with_a_lower_case_x_is_one_id_in_every_service(mesh: Mesh) -> None:
+    # Born 1958 in what became Shijiazhuang's 130102 in 1983 (python-stdnum alone refused it), typed with `x`.
+    client = await mesh.start()
+    upper = next(n for n in (make_citizen_id("130102", date(1958, 3, 3), s) for s in range(1000)) if n.endswith("X"))
+    lower = upper.lower()
+    person = await register(mesh, lower, "130100", "reg-x")
+    assert person.citizen_id == upper and person.birth_date == "1958-03-03"
+    found = await client.identity.GetPerson(identity_pb2.GetPersonRequest(citizen_id=lower))
+    assert found.person.person_id == person.person_id
+    card = await apply(mesh, person.person_id, "apply-x")
+    progress = await client.cards.QueryProgress(cards_pb2.QueryProgressRequest(name=NAME, citizen_id=lower))
+    assert [c.card_no for c in progress.cards] == [card.card_no]
+    await hand_out(mesh, card, lower)
+    await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(
+        request_id="activate-x", card_no=card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
+    checked = await eventually(
+        lambda: client.settlement.CheckCard(spb.CheckCardRequest(citizen_id=lower), metadata=PHARMACY.metadata()),
+        lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+    assert checked.card_no == card.card_no
+    reported = await client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+        request_id="t-x", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=lower, name=NAME))
+    assert reported.state == loss_pb2.LOSS_STATE_TEMPORARY
+    lifted = await client.loss.LiftLoss(loss_pb2.LiftLossRequest(request_id="u-x", card_no=card.card_no, citizen_id=lower))
+    assert lifted.state == loss_pb2.LOSS_STATE_NONE

@@ -233,3 +233,46 @@ def test_a_handed_out_card_never_activated_can_be_replaced() -> None:
         with pytest.raises(FailedPrecondition) as error:
             cards.check_can_apply(person, [handed_out, _card(card_no="C2", state=being_made)], cards.ApplicationKind.REISSUE)
         assert error.value.reason == "APPLICATION_PENDING" and error.value.metadata["card_no"] == "C2"
+
+
+@pytest.mark.parametrize("area,born", [
+    ("130102", date(1960, 5, 1)),  # Shijiazhuang 长安区, code assigned 1983
+    ("130104", date(1982, 12, 31)),
+    ("130105", date(1949, 10, 1)),
+    ("440106", date(1970, 1, 1)),  # Guangzhou 天河区, code assigned 1985
+])
+def test_an_id_is_valid_whenever_its_area_code_was_assigned(area: str, born: date) -> None:
+    number = make_citizen_id(area, born, 123)
+    assert not ric.is_valid(number)  # python-stdnum compares the code's period with the birth year
+    parsed = parse_citizen_id(number)
+    assert parsed.number == number and parsed.birth_date == born
+
+
+@pytest.mark.parametrize("body,why", [
+    ("99999919600501123", "never assigned"),  # no such area code, ever
+    ("11019919600501123", "never assigned"),  # a province prefix with an unassigned county
+    ("13010219600230123", "birth date"),
+    ("1301021960050112", "18 characters"),
+    ("1301O219600501123", "17 digits"),
+])
+def test_ids_with_a_bad_area_date_or_format_stay_refused(body: str, why: str) -> None:
+    number = body + (ric.calc_check_digit(body + "0") if len(body) == 17 and body.isdigit() else "0")
+    with pytest.raises(InvalidArgument) as error:
+        parse_citizen_id(number)
+    assert error.value.reason == "INVALID_CITIZEN_ID" and why in error.value.message
+
+
+def test_a_citizen_id_has_one_form_at_every_entry_point() -> None:
+    from sscard.cards.v1 import cards_pb2
+    from sscard.loss.v1 import loss_pb2
+
+    from services.common.citizen_id import normalise_citizen_ids
+
+    assert parse_citizen_id("11010519491231002x").number == "11010519491231002X"
+    request = loss_pb2.ReportFormalLossRequest(citizen_id=" 11010519491231002x", name="x")
+    request.agent.citizen_id = "11010519491231002x"
+    normalise_citizen_ids(request)
+    assert request.citizen_id == request.agent.citizen_id == "11010519491231002X" and request.name == "x"
+    query = cards_pb2.QueryProgressRequest(citizen_id="11010519491231002x")
+    normalise_citizen_ids(query)
+    assert query.citizen_id == "11010519491231002X"
