@@ -13,6 +13,7 @@ from services.cards.domain import ApplicationKind, Card, CardState
 from services.common.agents import validate_agent
 from services.common.app import Runtime
 from services.common.auth import issue_ecard_token
+from services.common.clock import business_date
 from services.common.db import UnitOfWork
 from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require
 from sscard.cards.v1 import cards_pb2 as pb
@@ -117,7 +118,7 @@ class CardsCore:
         domain.check_can_apply(person, await store.person_cards(uow.conn, person_id), kind)
         card = domain.new_card(
             card_no="C" + f"{secrets.randbelow(10**10):010d}",
-            certificate_no=f"LK{uow.now:%Y%m%d}{secrets.randbelow(10**8):08d}",
+            certificate_no=f"LK{business_date(uow.now):%Y%m%d}{secrets.randbelow(10**8):08d}",
             person=person,
             kind=kind,
             channel=channel,
@@ -153,9 +154,10 @@ class CardsCore:
         """The card factory's output: cards whose promised date has come are ready."""
 
         async def work(uow: UnitOfWork) -> int:
-            due = await store.due_cards(uow.conn, uow.now.date())
+            today = business_date(uow.now)
+            due = await store.due_cards(uow.conn, today)
             for card in due:
-                card = domain.complete_production(card, uow.now.date())
+                card = domain.complete_production(card, today)
                 await store.save_card(uow.conn, card)
                 await self.publish(uow, card, "ready")
             return len(due)

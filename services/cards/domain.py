@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 
+from services.common.clock import business_date
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.policy import RegionPolicy
 
@@ -167,7 +168,7 @@ def new_card(
     delivery: str = "outlet_pickup",
     delivery_address: str = "",
 ) -> Card:
-    ready_by = policy.calendar.add_working_days(now.date(), policy.production_days(channel))
+    ready_by = policy.calendar.add_working_days(business_date(now), policy.production_days(channel))
     return Card(
         card_no=card_no,
         person_id=person.person_id,

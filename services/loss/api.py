@@ -10,6 +10,7 @@ import grpc
 
 from services.common.agents import validate_agent
 from services.common.app import Runtime
+from services.common.clock import business_date
 from services.common.db import UnitOfWork
 from services.common.errors import InvalidArgument, NotFound, require
 from services.common.ids import new_id
@@ -214,8 +215,8 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             current = await store.get_loss(uow.conn, card.card_no)
             reported_on = await store.report_date(uow.conn, current.report_id) if current.report_id else None
             claim = domain.claim_refund(
-                new_id("rfd"), current, reported_on or uow.now.date(), await store.claim_for_report(uow.conn, current.report_id),
-                request.institution_code, request.receipt_no, expense_date, request.amount_fen, uow.now.date(),
+                new_id("rfd"), current, reported_on or business_date(uow.now), await store.claim_for_report(uow.conn, current.report_id),
+                request.institution_code, request.receipt_no, expense_date, request.amount_fen, business_date(uow.now),
             )
             await store.save_claim(uow.conn, claim)
             await store.record_history(uow, card.card_no, claim.report_id, "refund_claimed", uow.now, "outlet",

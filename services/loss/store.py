@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.common.clock import from_micros, to_micros
+from services.common.clock import business_date, from_micros, to_micros
 from services.common.db import Migration, common_tables, create_all, upsert
 from services.loss.domain import CardLoss, CardView, LossState, RefundClaim, RefundStatus
 
@@ -166,7 +166,7 @@ async def report_date(conn: Any, report_id: str) -> date | None:
     row = (await conn.execute(
         sa.select(sa.func.min(loss_history.c.at_us)).where(loss_history.c.report_id == report_id, loss_history.c.what.like("reported%"))
     )).scalar()
-    return from_micros(row).date() if row is not None else None
+    return business_date(from_micros(row)) if row is not None else None
 
 
 async def record_bank_notification(conn: Any, event_id: str, bank_code: str, card_no: str, loss_state: str, at_us: int) -> None:

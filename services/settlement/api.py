@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -18,7 +18,7 @@ import grpc
 from services.common import observability
 from services.common.app import Runtime
 from services.common.auth import Institution, authenticate, load_institutions, verify_ecard_token
-from services.common.clock import to_micros
+from services.common.clock import CHINA_STANDARD_TIME, business_date, to_micros
 from services.common.db import UnitOfWork
 from services.common.errors import (
     CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require,
@@ -37,8 +37,6 @@ CLASSES = {pb.CATALOG_CLASS_A: benefits.CatalogClass.A, pb.CATALOG_CLASS_B: bene
 ENTRY_KINDS = {name.removeprefix("ENTRY_KIND_").lower(): value for name, value in pb.EntryKind.items()}
 MAX_ITEMS = 500
 MAX_PAGE = 200
-# Business days are China Standard Time days.
-CST = timezone(timedelta(hours=8))
 
 
 def _parse_date(value: str, field: str) -> date:
@@ -81,7 +79,7 @@ class SettlementCore:
         return institution
 
     def business_date(self) -> date:
-        return self.rt.clock.now().astimezone(CST).date()
+        return business_date(self.rt.clock.now())
 
     async def check_signed_in(self, conn: Any, context: grpc.aio.ServicerContext, institution: Institution) -> None:
         """Settlement calls carry the day's sign_no from SignIn (national 9001)."""
@@ -394,7 +392,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
     async def Reconcile(self, request: pb.ReconcileRequest, context: grpc.aio.ServicerContext) -> pb.ReconcileResponse:
         institution = self.core.caller(context, "hospital", "pharmacy")
         day = _parse_date(request.business_date, "business_date")
-        start = datetime(day.year, day.month, day.day, tzinfo=CST)
+        start = datetime(day.year, day.month, day.day, tzinfo=CHINA_STANDARD_TIME)
 
         async def read(conn: Any) -> pb.ReconcileResponse:
             await self.core.check_signed_in(conn, context, institution)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from services.client import eventually
 from services.common.citizen_id import make_citizen_id
@@ -89,3 +89,14 @@ async def test_an_older_persons_id_with_a_lower_case_x_is_one_id_in_every_servic
     assert reported.state == loss_pb2.LOSS_STATE_TEMPORARY
     lifted = await client.loss.LiftLoss(loss_pb2.LiftLossRequest(request_id="u-x", card_no=card.card_no, citizen_id=lower))
     assert lifted.state == loss_pb2.LOSS_STATE_NONE
+
+
+async def test_a_same_day_card_applied_at_0250_in_beijing_is_ready_today_as_settlement_counts_days(mesh: Mesh) -> None:
+    client = await mesh.start()
+    mesh.clock.set(datetime(2026, 11, 19, 18, 50, tzinfo=timezone.utc))  # 2026-11-20 02:50 China Standard Time
+    citizen_id = make_citizen_id("110105", date(1985, 6, 14), 51)
+    person = await register(mesh, citizen_id, "999900", "reg-51")
+    card = await apply(mesh, person.person_id, "apply-51", cards_pb2.APPLICATION_CHANNEL_DISTRICT_CENTRE)
+    signed = await client.settlement.SignIn(spb.SignInRequest(), metadata=PHARMACY.metadata())
+    assert card.ready_by == signed.business_date == "2026-11-20"
+    assert card.pickup_certificate_no.startswith("LK20261120")

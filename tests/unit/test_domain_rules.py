@@ -276,3 +276,19 @@ def test_a_citizen_id_has_one_form_at_every_entry_point() -> None:
     query = cards_pb2.QueryProgressRequest(citizen_id="11010519491231002x")
     normalise_citizen_ids(query)
     assert query.citizen_id == "11010519491231002X"
+
+
+def test_business_dates_are_china_standard_time_days() -> None:
+    from services.common.clock import business_date
+    from services.common.config import REPO_ROOT
+    from services.common.policy import RegionPolicies
+
+    at_0250_cst = datetime(2026, 11, 19, 18, 50, tzinfo=timezone.utc)  # 2026-11-20 02:50 in Beijing
+    assert business_date(at_0250_cst) == date(2026, 11, 20)
+    assert business_date(datetime(2026, 11, 20, 15, 59, tzinfo=timezone.utc)) == date(2026, 11, 20)
+    assert business_date(datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)) == date(2026, 11, 21)
+    same_day = RegionPolicies.load(REPO_ROOT / "regions").get("999900")  # cards made the same day
+    person = cards.PersonView("p", "110105198506141234", "张三", date(1985, 6, 14), "999900", False)
+    card = cards.new_card(card_no="C9", certificate_no="LK", person=person, kind=cards.ApplicationKind.FIRST, channel="district_centre",
+                          policy=same_day, now=at_0250_cst, pin_salt="s", pepper=PEPPER)
+    assert card.ready_by == date(2026, 11, 20)  # not the UTC date, "yesterday"
