@@ -144,13 +144,13 @@ class SettlementCore:
         return self._benefits[region_code]
 
     async def split(self, conn: Any, bill: benefits.Bill, account: Account, institution: Institution) -> benefits.Split:
-        """Home region: deductible, ratio, cap. Treatment region: the catalog."""
+        """Home region: deductible, ratio, cap; the catalog too unless the care is out of province."""
         treatment_region = institution.region_code or account.region_code
         if bill.care_type is benefits.CareType.INPATIENT and treatment_region != account.region_code:
             domain.check_out_of_region(account.region_code, treatment_region, bill.care_type.value,
                                        await store.person_filings(conn, account.person_id), self.business_date())
         home, _ = self.policies_of(account.region_code)
-        _, catalog = self.policies_of(treatment_region)
+        _, catalog = self.policies_of(benefits.catalog_region(account.region_code, treatment_region))
         policy = home.for_category(account.insured_category)
         # Without a fund share (pharmacy purchases) the year's accumulators cannot matter: skip the query.
         if policy.ratio_bp(bill.care_type, bill.institution.level):

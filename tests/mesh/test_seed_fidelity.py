@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
-from services.client import eventually
+import yaml
+
+from services.client import Credential, eventually
 from services.common.citizen_id import make_citizen_id
+from services.common.config import REPO_ROOT
 from services.loss import store as loss_store
 from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import PHARMACY, Mesh
+from tests.harness import HOSPITAL, PHARMACY, Mesh
+from tests.service.test_settlement import insured, items
 
 NAME = "周八"
 
@@ -100,3 +106,32 @@ async def test_a_same_day_card_applied_at_0250_in_beijing_is_ready_today_as_sett
     signed = await client.settlement.SignIn(spb.SignInRequest(), metadata=PHARMACY.metadata())
     assert card.ready_by == signed.business_date == "2026-11-20"
     assert card.pickup_certificate_no.startswith("LK20261120")
+
+
+async def test_same_province_care_uses_the_home_catalog_and_out_of_province_care_the_treatment_catalog(mesh: Mesh, tmp_path: Path) -> None:
+    # Seed 004 十四: an insured of the demo region (province 99, national catalog: 乙类 10 % self-paid) treated
+    # in region 999901 of the same province (乙类 30 %) and in region 980100 of province 98 (乙类 20 %).
+    regions = tmp_path / "regions"
+    shutil.copytree(REPO_ROOT / "regions", regions)
+    (regions / "east.yaml").write_text('code: "999901"\nname: Demo East\nbenefits: {catalog: {class_b_self_pay_bp: 3000}}\n', encoding="utf-8")
+    (regions / "outer.yaml").write_text('code: "980100"\nname: Outer City\nbenefits: {catalog: {class_b_self_pay_bp: 2000}}\n', encoding="utf-8")
+    institutions = yaml.safe_load((REPO_ROOT / "config" / "institutions.demo.yaml").read_text(encoding="utf-8"))
+    institutions["institutions"] += [
+        {"code": "H99990101", "name": "Demo East Hospital", "kind": "hospital", "level": 3, "region_code": "999901", "secret": "east-secret"},
+        {"code": "H98010001", "name": "Outer City Hospital", "kind": "hospital", "level": 3, "region_code": "980100", "secret": "outer-secret"},
+    ]
+    (tmp_path / "institutions.yaml").write_text(yaml.safe_dump(institutions), encoding="utf-8")
+    mesh.regions_dir = regions
+    mesh.overrides = {"institutions_file": tmp_path / "institutions.yaml"}
+    client = await mesh.start()
+    _, card_no, _ = await insured(mesh, 71)  # an employee of the demo region: deductible 1,300.00, level-3 outpatient 80 %
+    bill = spb.PreSettleRequest(card_no=card_no, care_type=spb.CARE_TYPE_OUTPATIENT, items=items(500000, cls=spb.CATALOG_CLASS_B))
+
+    async def fund_share(hospital: Credential) -> int:
+        return (await client.settlement.PreSettle(bill, metadata=await hospital.signed_in(client.settlement))).fund_pay_sumamt_fen
+
+    # Home catalog: 乙 5,000.00 -> 500.00 self-paid; 4,500.00 - 1,300.00 deductible = 3,200.00; 80 % = 2,560.00.
+    assert await fund_share(HOSPITAL) == 256000
+    assert await fund_share(Credential("H99990101", "east-secret")) == 256000  # same province: home catalog, not 30 %
+    # Out of province: 乙 20 % -> 1,000.00 self-paid; 4,000.00 - 1,300.00 = 2,700.00; 80 % (home ratio) = 2,160.00.
+    assert await fund_share(Credential("H98010001", "outer-secret")) == 216000
