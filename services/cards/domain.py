@@ -148,6 +148,16 @@ def check_can_apply(person: PersonView, cards: list[Card], kind: ApplicationKind
             raise FailedPrecondition("NO_CARD_TO_REPLACE", "a reissue needs a card to replace")
 
 
+# The application channel of the reissue that goes with a formal loss (补卡): where the loss was reported.
+REISSUE_CHANNELS = {"outlet": "outlet", "bank": "bank_outlet", "website": "online", "app": "online", "wechat": "online"}
+
+
+def reissue_channel(loss_channel: str) -> str:
+    """A formal loss at a partner bank's outlet is reissued there (on the spot where the region's bank outlets make
+    cards); online where the loss was online; at an outlet otherwise."""
+    return REISSUE_CHANNELS.get(loss_channel, "outlet")
+
+
 def fee_for(kind: ApplicationKind, policy: RegionPolicy) -> int:
     """The first card and a remake after a recall are free; a reissue or exchange costs the region's fee."""
     return 0 if kind in (ApplicationKind.FIRST, ApplicationKind.REMAKE) else policy.replacement_fee_fen
@@ -168,7 +178,8 @@ def new_card(
     delivery: str = "outlet_pickup",
     delivery_address: str = "",
 ) -> Card:
-    ready_by = policy.calendar.add_working_days(business_date(now), policy.production_days(channel))
+    replacement = kind in (ApplicationKind.REISSUE, ApplicationKind.EXCHANGE)
+    ready_by = policy.calendar.add_working_days(business_date(now), policy.production_days(channel, replacement))
     return Card(
         card_no=card_no,
         person_id=person.person_id,

@@ -135,6 +135,7 @@ class RegionFile(Section):
     province: Annotated[str, Field(strict=True, pattern=r"^\d{2}$")] | None = None
     temporary_loss_validity: Duration
     production_working_days: ProductionDays
+    reissue_production_working_days: ProductionDays | None = None  # reissue and exchange, where they differ
     replacement_fee_fen: Fen
     pin_max_attempts: Annotated[int, Field(strict=True, ge=1, le=99)]
     financial_activation_activates_social: StrictBool
@@ -174,12 +175,13 @@ class RegionPolicy:
     benefits: Mapping[str, Any] = field(default_factory=dict)
     legacy_medical_card: bool = False
     partner_bank: str = ""
+    reissue_production_working_days: Mapping[str, int] | None = None
 
-    def production_days(self, channel: str) -> int:
-        try:
-            return self.production_working_days[channel]
-        except KeyError:
-            return self.production_working_days["default"]
+    def production_days(self, channel: str, replacement: bool = False) -> int:
+        """Working days to make a card applied for through `channel`; a replacement (reissue, exchange)
+        follows the region's own reissue table where it has one."""
+        table = self.reissue_production_working_days if replacement and self.reissue_production_working_days else self.production_working_days
+        return table.get(channel, table["default"])
 
 
 def _section_of(annotation: Any) -> type[Section] | None:
@@ -220,6 +222,7 @@ def parse_region(data: Mapping[str, Any], where: str = "region") -> RegionPolicy
     except ValidationError as error:
         raise _error(where, error) from None
     days = region.production_working_days.model_dump(exclude_none=True)
+    reissue = region.reissue_production_working_days
     return RegionPolicy(
         code=region.code,
         name=region.name,
@@ -233,6 +236,7 @@ def parse_region(data: Mapping[str, Any], where: str = "region") -> RegionPolicy
         benefits=region.benefits.model_dump(),
         legacy_medical_card=region.legacy_medical_card,
         partner_bank=region.partner_bank,
+        reissue_production_working_days=reissue.model_dump(exclude_none=True) if reissue else None,
     )
 
 

@@ -10,6 +10,7 @@ import yaml
 
 from services.client import Credential, eventually
 from services.common.citizen_id import make_citizen_id
+from services.common.clock import business_date
 from services.common.config import REPO_ROOT
 from services.loss import store as loss_store
 from sscard.cards.v1 import cards_pb2
@@ -135,3 +136,18 @@ async def test_same_province_care_uses_the_home_catalog_and_out_of_province_care
     assert await fund_share(Credential("H99990101", "east-secret")) == 256000  # same province: home catalog, not 30 %
     # Out of province: 乙 20 % -> 1,000.00 self-paid; 4,000.00 - 1,300.00 = 2,700.00; 80 % (home ratio) = 2,160.00.
     assert await fund_share(Credential("H98010001", "outer-secret")) == 216000
+
+
+async def test_a_formal_loss_at_a_jinan_bank_outlet_is_reissued_there_on_the_spot(mesh: Mesh) -> None:
+    from tests.mesh.test_loss import NAME as HOLDER, holder
+
+    client = await mesh.start()
+    person_id, card_no, citizen_id = await holder(mesh, region="370100", serial=81, pin=False)
+    await client.loss.ReportFormalLoss(loss_pb2.ReportFormalLossRequest(
+        request_id="f81", card_no=card_no, channel=loss_pb2.LOSS_CHANNEL_BANK, citizen_id=citizen_id, name=HOLDER))
+    listed = await eventually(lambda: client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=person_id)), lambda r: len(r.cards) == 2)
+    reissue = next(c for c in listed.cards if c.card_no != card_no)
+    assert reissue.channel == cards_pb2.APPLICATION_CHANNEL_BANK_OUTLET and reissue.replaces_card_no == card_no
+    assert reissue.ready_by == business_date(mesh.clock.now()).isoformat()  # not 20 working days through the outlet
+    await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=reissue.card_no)),
+                     lambda r: r.card.state == cards_pb2.CARD_STATE_READY)

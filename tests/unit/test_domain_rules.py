@@ -292,3 +292,9 @@ def test_business_dates_are_china_standard_time_days() -> None:
     card = cards.new_card(card_no="C9", certificate_no="LK", person=person, kind=cards.ApplicationKind.FIRST, channel="district_centre",
                           policy=same_day, now=at_0250_cst, pin_salt="s", pepper=PEPPER)
     assert card.ready_by == date(2026, 11, 20)  # not the UTC date, "yesterday"
+
+
+def test_the_reissue_of_a_formal_loss_follows_the_channel_it_was_reported_at() -> None:
+    assert cards.reissue_channel("bank") == "bank_outlet"  # Jinan's bank outlets make it on the spot
+    assert cards.reissue_channel("outlet") == "outlet"
+    assert cards.reissue_channel("wechat") == "online"

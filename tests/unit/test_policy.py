@@ -103,3 +103,12 @@ def test_a_service_refuses_to_start_on_a_bad_region_file(tmp_path: Path) -> None
     settings = Settings.from_env("cards", regions_dir=regions(tmp_path, CITY + "temporary_loss_valdity: {hours: 24}\n"), data_dir=tmp_path)
     with pytest.raises(RegionFileError, match="city.yaml: temporary_loss_valdity"):
         main.create(settings)
+
+
+def test_a_region_can_make_reissues_apart_from_first_cards(tmp_path: Path) -> None:
+    city = CITY + "production_working_days: {default: 20, bank_outlet: 0}\nreissue_production_working_days: {default: 5}\n"
+    policy = RegionPolicies.load(regions(tmp_path, city)).get("370100")
+    assert (policy.production_days("outlet"), policy.production_days("outlet", replacement=True)) == (20, 5)
+    assert policy.production_days("bank_outlet", replacement=True) == 5  # the reissue table is whole: its default
+    national_only = RegionPolicies.load(regions(tmp_path, CITY + "production_working_days: {default: 20, bank_outlet: 0}\n")).get("370100")
+    assert national_only.production_days("bank_outlet", replacement=True) == 0
