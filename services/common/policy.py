@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator, model_validator
@@ -38,6 +38,8 @@ BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000)]
 HospitalLevel = Annotated[int, Field(strict=True, ge=0, le=3)]  # 0: any level (pharmacies)
 WorkingDays = Annotated[int, Field(strict=True, ge=0, le=260)]  # at most a working year
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=100)]
+# The loss service's channels (services/loss/domain.Channel): where a loss act can be done.
+LossChannel = Literal["hotline_ivr", "hotline_agent", "website", "app", "wechat", "hospital_terminal", "bank", "outlet"]
 
 
 class _Strict(BaseModel):
@@ -102,6 +104,13 @@ class Calendar(Section):
         return self
 
 
+class LossChannels(Section):
+    """Which channels accept which loss act (each list is the region's whole list for that act)."""
+
+    temporary: list[LossChannel]  # 临时挂失
+    formal: list[LossChannel]  # 正式挂失 with the reissue (补卡)
+
+
 class Ratios(Section):
     """报销比例 in basis points by care type: one ratio, or a table by hospital level (replaced whole)."""
 
@@ -134,6 +143,7 @@ class RegionFile(Section):
     name: Text
     province: Annotated[str, Field(strict=True, pattern=r"^\d{2}$")] | None = None
     temporary_loss_validity: Duration
+    loss_channels: LossChannels
     production_working_days: ProductionDays
     reissue_production_working_days: ProductionDays | None = None  # reissue and exchange, where they differ
     replacement_fee_fen: Fen
@@ -176,6 +186,7 @@ class RegionPolicy:
     legacy_medical_card: bool = False
     partner_bank: str = ""
     reissue_production_working_days: Mapping[str, int] | None = None
+    loss_channels: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def production_days(self, channel: str, replacement: bool = False) -> int:
         """Working days to make a card applied for through `channel`; a replacement (reissue, exchange)
@@ -237,6 +248,7 @@ def parse_region(data: Mapping[str, Any], where: str = "region") -> RegionPolicy
         legacy_medical_card=region.legacy_medical_card,
         partner_bank=region.partner_bank,
         reissue_production_working_days=reissue.model_dump(exclude_none=True) if reissue else None,
+        loss_channels={act: frozenset(channels) for act, channels in region.loss_channels.model_dump().items()},
     )
 
 

@@ -133,6 +133,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
     ) -> pb.ReportTemporaryLossResponse:
         channel = _channel(request.channel)
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
+        domain.check_channel(channel, "temporary", self.core.rt.policies.get(card.region_code).loss_channels["temporary"])
         domain.check_reportable(card)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
         if domain.requires_pin(channel):
@@ -161,9 +162,8 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         self, request: pb.ReportFormalLossRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportFormalLossResponse:
         channel = _channel(request.channel)
-        if channel not in domain.FORMAL_CHANNELS:
-            raise InvalidArgument("CHANNEL_NOT_ALLOWED", "a formal loss report is made in person at an outlet or partner bank", field="channel")
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
+        domain.check_channel(channel, "formal", self.core.rt.policies.get(card.region_code).loss_channels["formal"])
         domain.check_reportable(card)
         domain.check_identity(card, request.citizen_id, request.name)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)

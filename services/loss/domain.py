@@ -5,6 +5,7 @@ Pure: no I/O. Validity comes from the card's region policy.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -26,7 +27,6 @@ class Channel(str, Enum):
 # Self-service channels authenticate the caller by the card's enabled PIN;
 # the others by identity data (citizen ID + name) checked by a person or a real-name login.
 PIN_CHANNELS = {Channel.HOTLINE_IVR, Channel.APP, Channel.HOSPITAL_TERMINAL}
-FORMAL_CHANNELS = {Channel.OUTLET, Channel.BANK}
 
 
 class LossState(str, Enum):
@@ -69,6 +69,14 @@ def check_reportable(card: CardView) -> None:
         raise FailedPrecondition(DEAD_STATES[card.state], f"card is {card.state}; nothing to report lost", card_no=card.card_no)
     if card.state in UNISSUED_STATES:
         raise FailedPrecondition("CARD_NOT_ISSUED", "the card has not been handed out yet", card_no=card.card_no)
+
+
+def check_channel(channel: Channel, act: str, allowed: Collection[str]) -> None:
+    """Which channels accept which act is the region's data (`loss_channels`): e.g. Guangxi takes a formal loss
+    through its WeChat service, most cities only at an outlet or a partner bank."""
+    if channel.value not in allowed:
+        raise InvalidArgument("CHANNEL_NOT_ALLOWED", f"in this region a {act} loss report is not taken through {channel.value}",
+                              field="channel", channel=channel.value)
 
 
 def check_identity(card: CardView, citizen_id: str, name: str, need_name: bool = True) -> None:

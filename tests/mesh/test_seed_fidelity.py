@@ -6,6 +6,7 @@ import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import grpc
 import yaml
 
 from services.client import Credential, eventually
@@ -151,3 +152,22 @@ async def test_a_formal_loss_at_a_jinan_bank_outlet_is_reissued_there_on_the_spo
     assert reissue.ready_by == business_date(mesh.clock.now()).isoformat()  # not 20 working days through the outlet
     await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=reissue.card_no)),
                      lambda r: r.card.state == cards_pb2.CARD_STATE_READY)
+
+
+async def test_guangxi_takes_a_formal_loss_with_reissue_through_wechat_jinan_does_not(mesh: Mesh) -> None:
+    from tests.mesh.test_loss import NAME as HOLDER, holder
+    from tests.service.test_ops_and_errors import _refused
+
+    client = await mesh.start()
+
+    def formal(card_no: str, citizen_id: str, rid: str) -> loss_pb2.ReportFormalLossRequest:
+        return loss_pb2.ReportFormalLossRequest(request_id=rid, card_no=card_no, channel=loss_pb2.LOSS_CHANNEL_WECHAT, citizen_id=citizen_id, name=HOLDER)
+
+    _, jinan_card, jinan_id = await holder(mesh, region="370100", serial=91, pin=False)
+    await _refused(client.loss.ReportFormalLoss(formal(jinan_card, jinan_id, "w91")), grpc.StatusCode.INVALID_ARGUMENT, "CHANNEL_NOT_ALLOWED")
+    person_id, card_no, citizen_id = await holder(mesh, region="450100", serial=92, pin=False)
+    reported = await client.loss.ReportFormalLoss(formal(card_no, citizen_id, "w92"))
+    assert reported.state == loss_pb2.LOSS_STATE_FORMAL
+    listed = await eventually(lambda: client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=person_id)), lambda r: len(r.cards) == 2)
+    reissue = next(c for c in listed.cards if c.card_no != card_no)
+    assert reissue.kind == cards_pb2.APPLICATION_KIND_REISSUE and reissue.channel == cards_pb2.APPLICATION_CHANNEL_ONLINE

@@ -112,3 +112,22 @@ def test_a_region_can_make_reissues_apart_from_first_cards(tmp_path: Path) -> No
     assert policy.production_days("bank_outlet", replacement=True) == 5  # the reissue table is whole: its default
     national_only = RegionPolicies.load(regions(tmp_path, CITY + "production_working_days: {default: 20, bank_outlet: 0}\n")).get("370100")
     assert national_only.production_days("bank_outlet", replacement=True) == 0
+
+
+def test_which_channels_accept_which_loss_act_is_region_data() -> None:
+    import typing
+
+    from services.common.policy import LossChannel
+    from services.loss.domain import Channel
+
+    assert set(typing.get_args(LossChannel)) == {c.value for c in Channel}
+    policies = RegionPolicies.load(REPO_ROOT / "regions")
+    assert "wechat" in policies.get("450100").loss_channels["formal"]  # Guangxi, seed 004 十.3
+    assert policies.get("370100").loss_channels["formal"] == {"outlet", "bank"}
+    assert "wechat" in policies.get("370100").loss_channels["temporary"]
+
+
+def test_an_unknown_loss_channel_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RegionFileError) as error:
+        RegionPolicies.load(regions(tmp_path, CITY + "loss_channels: {formal: [outlet, wechatt]}\n"))
+    assert error.value.key == "loss_channels.formal.1"
