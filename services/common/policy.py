@@ -111,6 +111,12 @@ class LossChannels(Section):
     formal: list[LossChannel]  # 正式挂失 with the reissue (补卡)
 
 
+class LossPeriodRefund(Section):
+    """The refund of medical costs paid out of pocket while the card was lost (once per loss, after review)."""
+
+    most_recent_expense_only: StrictBool  # only the most recent recorded expense before the replacement (seed 001 ⑥)
+
+
 class Ratios(Section):
     """报销比例 in basis points by care type: one ratio, or a table by hospital level (replaced whole)."""
 
@@ -144,6 +150,7 @@ class RegionFile(Section):
     province: Annotated[str, Field(strict=True, pattern=r"^\d{2}$")] | None = None
     temporary_loss_validity: Duration
     loss_channels: LossChannels
+    loss_period_refund: LossPeriodRefund
     production_working_days: ProductionDays
     reissue_production_working_days: ProductionDays | None = None  # reissue and exchange, where they differ
     replacement_fee_fen: Fen
@@ -187,6 +194,7 @@ class RegionPolicy:
     partner_bank: str = ""
     reissue_production_working_days: Mapping[str, int] | None = None
     loss_channels: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    loss_period_refund_most_recent_only: bool = False
 
     def production_days(self, channel: str, replacement: bool = False) -> int:
         """Working days to make a card applied for through `channel`; a replacement (reissue, exchange)
@@ -249,6 +257,7 @@ def parse_region(data: Mapping[str, Any], where: str = "region") -> RegionPolicy
         partner_bank=region.partner_bank,
         reissue_production_working_days=reissue.model_dump(exclude_none=True) if reissue else None,
         loss_channels={act: frozenset(channels) for act, channels in region.loss_channels.model_dump().items()},
+        loss_period_refund_most_recent_only=region.loss_period_refund.most_recent_expense_only,
     )
 
 

@@ -210,6 +210,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
         domain.check_identity(card, request.citizen_id, "", need_name=False)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
+        policy = self.core.rt.policies.get(card.region_code)
 
         async def work(uow: UnitOfWork) -> pb.ClaimLossPeriodRefundResponse:
             current = await store.get_loss(uow.conn, card.card_no)
@@ -217,6 +218,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             claim = domain.claim_refund(
                 new_id("rfd"), current, reported_on or business_date(uow.now), await store.claim_for_report(uow.conn, current.report_id),
                 request.institution_code, request.receipt_no, expense_date, request.amount_fen, business_date(uow.now),
+                policy.loss_period_refund_most_recent_only, await store.most_recent_expense(uow.conn, current.report_id),
             )
             await store.save_claim(uow.conn, claim)
             await store.record_history(uow, card.card_no, claim.report_id, "refund_claimed", uow.now, "outlet",
@@ -235,11 +237,14 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             claim = await store.get_claim(uow.conn, request.claim_id)
             if claim is None:
                 raise NotFound("CLAIM_NOT_FOUND", f"no refund claim {request.claim_id}")
-            claim = domain.review_refund(claim, request.approve, request.note[:200])
+            card = await self.core.card(uow, claim.card_no)
+            claim = domain.review_refund(
+                claim, request.approve, request.note[:200], self.core.rt.policies.get(card.region_code).loss_period_refund_most_recent_only,
+                await store.most_recent_expense(uow.conn, claim.report_id),
+            )
             await store.save_claim(uow.conn, claim)
             await store.record_history(uow, claim.card_no, claim.report_id, f"refund_{claim.status.value}", uow.now, detail=f"by {request.reviewer[:40]}")
             if claim.status is domain.RefundStatus.APPROVED:
-                card = await self.core.card(uow, claim.card_no)
                 await uow.emit("refund.approved", claim.card_no, events.RefundApproved(
                     claim_id=claim.claim_id, card_no=claim.card_no, person_id=card.person_id, amount_fen=claim.amount_fen, report_id=claim.report_id,
                 ))

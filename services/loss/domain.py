@@ -109,10 +109,12 @@ def report_temporary(current: CardLoss, report_id: str, now: datetime, validity:
 
 
 def report_formal(current: CardLoss, report_id: str) -> tuple[CardLoss, bool]:
-    """正式挂失: irreversible; supersedes a temporary report. A repeat is the same report."""
+    """正式挂失: irreversible; a repeat is the same report. Made formal, a temporary report stays the same loss
+    (its id and start): the loss period, its recorded expenses and its one refund run from the first report."""
     if current.state is LossState.FORMAL:
         return current, False
-    return CardLoss(current.card_no, LossState.FORMAL, report_id, None, reissue_applied=True), True
+    same_loss = current.report_id if current.state is LossState.TEMPORARY else report_id
+    return CardLoss(current.card_no, LossState.FORMAL, same_loss, None, reissue_applied=True), True
 
 
 def lift(current: CardLoss) -> CardLoss:
@@ -154,11 +156,34 @@ class RefundClaim:
     review_note: str = ""
 
 
+@dataclass(frozen=True)
+class RecordedExpense:
+    """An expense recorded under a loss report: a settlement refused on the lost card, paid out of pocket."""
+
+    institution_code: str
+    on: date
+    amount_fen: int
+
+
+def check_most_recent_expense(institution_code: str, expense_date: date, amount_fen: int, recorded: RecordedExpense | None) -> None:
+    """Where the region says so (seed 001 ⑥: "报销一次且为挂失更换前最近一次发生的医疗费用"), only the most recent
+    expense recorded before the replacement is refunded, up to its recorded amount."""
+    if recorded is None:
+        raise FailedPrecondition("NO_RECORDED_EXPENSE", "no medical expense was recorded on this card during the loss")
+    if (institution_code, expense_date) != (recorded.institution_code, recorded.on) or amount_fen > recorded.amount_fen:
+        raise FailedPrecondition(
+            "NOT_MOST_RECENT_EXPENSE", "only the most recent medical expense before the replacement is refunded",
+            institution_code=recorded.institution_code, expense_date=recorded.on.isoformat(), amount_fen=str(recorded.amount_fen),
+        )
+
+
 def claim_refund(
     claim_id: str, current: CardLoss, reported_on: date, existing: RefundClaim | None,
     institution_code: str, receipt_no: str, expense_date: date, amount_fen: int, today: date,
+    most_recent_only: bool = False, most_recent: RecordedExpense | None = None,
 ) -> RefundClaim:
-    """Refunded once per loss, after review: the expense must fall within the loss period."""
+    """Refunded once per loss, after review: the expense must fall within the loss period (and be the most recent
+    recorded one where the region says so)."""
     if current.state is not LossState.FORMAL:
         raise FailedPrecondition("NO_FORMAL_LOSS", "a loss-period refund needs a formal loss report and the replacement")
     if existing is not None and existing.status is not RefundStatus.REJECTED:
@@ -169,10 +194,17 @@ def claim_refund(
         raise InvalidArgument("FIELD_REQUIRED", "institution_code and receipt_no identify the expense")
     if expense_date < reported_on or expense_date > today:
         raise InvalidArgument("EXPENSE_OUTSIDE_LOSS_PERIOD", "the expense must fall between the loss report and today", field="expense_date")
+    if most_recent_only:
+        check_most_recent_expense(institution_code, expense_date, amount_fen, most_recent)
     return RefundClaim(claim_id, current.card_no, current.report_id, institution_code, receipt_no, expense_date, amount_fen)
 
 
-def review_refund(claim: RefundClaim, approve: bool, note: str) -> RefundClaim:
+def review_refund(
+    claim: RefundClaim, approve: bool, note: str, most_recent_only: bool = False, most_recent: RecordedExpense | None = None,
+) -> RefundClaim:
+    """An approval checks the most-recent rule again: an expense recorded after the claim supersedes it."""
     if claim.status is not RefundStatus.PENDING_REVIEW:
         raise FailedPrecondition("REFUND_ALREADY_REVIEWED", f"claim is {claim.status.value}")
+    if approve and most_recent_only:
+        check_most_recent_expense(claim.institution_code, claim.expense_date, claim.amount_fen, most_recent)
     return replace(claim, status=RefundStatus.APPROVED if approve else RefundStatus.REJECTED, review_note=note)

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.common.clock import business_date, from_micros, to_micros
-from services.common.db import Migration, common_tables, create_all, upsert
-from services.loss.domain import CardLoss, CardView, LossState, RefundClaim, RefundStatus
+from services.common.db import Migration, add_tables_and_columns, common_tables, create_all, upsert
+from services.loss.domain import CardLoss, CardView, LossState, RecordedExpense, RefundClaim, RefundStatus
 
 metadata = sa.MetaData()
 common_tables(metadata)
@@ -71,7 +71,22 @@ bank_notifications = sa.Table(
     sa.Column("at_us", sa.BigInteger, nullable=False),
 )
 
-MIGRATIONS = [Migration(1, "initial schema", create_all(metadata))]
+# Settlements the settlement service refused on a card under a loss report: the expenses the holder then paid
+# out of pocket, as recorded (the loss-period refund is checked against them).
+loss_period_expenses = sa.Table(
+    "loss_period_expenses", metadata,
+    sa.Column("event_id", sa.String(40), primary_key=True),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    sa.Column("report_id", sa.String(40), nullable=False, index=True),
+    sa.Column("institution_code", sa.String(20), nullable=False),
+    sa.Column("medfee_sumamt_fen", sa.BigInteger, nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+)
+
+MIGRATIONS = [
+    Migration(1, "initial schema", create_all(metadata)),
+    Migration(2, "loss-period expenses recorded by settlement", add_tables_and_columns(metadata)),
+]
 
 
 async def get_card(conn: Any, card_no: str) -> CardView | None:
@@ -175,3 +190,20 @@ async def record_bank_notification(conn: Any, event_id: str, bank_code: str, car
 
 async def bank_notifications_for(conn: Any, card_no: str) -> list[Any]:
     return list(await conn.execute(sa.select(bank_notifications).where(bank_notifications.c.card_no == card_no).order_by(bank_notifications.c.at_us)))
+
+
+async def record_expense(conn: Any, event_id: str, card_no: str, report_id: str, institution_code: str, fen: int, at: datetime) -> None:
+    await conn.execute(loss_period_expenses.insert().values(
+        event_id=event_id, card_no=card_no, report_id=report_id, institution_code=institution_code, medfee_sumamt_fen=fen, at_us=to_micros(at),
+    ))
+
+
+async def most_recent_expense(conn: Any, report_id: str) -> RecordedExpense | None:
+    """The last expense recorded under a loss report (refused settlements are recorded only until the replacement)."""
+    row = (await conn.execute(
+        sa.select(loss_period_expenses).where(loss_period_expenses.c.report_id == report_id)
+        .order_by(loss_period_expenses.c.at_us.desc(), loss_period_expenses.c.event_id.desc()).limit(1)
+    )).first()
+    if row is None:
+        return None
+    return RecordedExpense(row.institution_code, business_date(from_micros(row.at_us)), row.medfee_sumamt_fen)

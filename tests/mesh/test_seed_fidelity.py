@@ -171,3 +171,41 @@ async def test_guangxi_takes_a_formal_loss_with_reissue_through_wechat_jinan_doe
     listed = await eventually(lambda: client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=person_id)), lambda r: len(r.cards) == 2)
     reissue = next(c for c in listed.cards if c.card_no != card_no)
     assert reissue.kind == cards_pb2.APPLICATION_KIND_REISSUE and reissue.channel == cards_pb2.APPLICATION_CHANNEL_ONLINE
+
+
+async def test_where_the_region_says_so_only_the_most_recent_recorded_expense_is_refunded(mesh: Mesh, tmp_path: Path) -> None:
+    # Seed 001 ⑥: "报销一次且为挂失更换前最近一次发生的医疗费用", checked against what settlement recorded.
+    from tests.mesh.test_loss import NAME as HOLDER, holder, temporary
+    from tests.mesh.test_story import settle
+    from tests.service.test_ops_and_errors import _refused
+
+    regions = tmp_path / "regions"
+    shutil.copytree(REPO_ROOT / "regions", regions)
+    with (regions / "jinan.yaml").open("a", encoding="utf-8") as jinan:
+        jinan.write("loss_period_refund: {most_recent_expense_only: true}\n")
+    mesh.regions_dir = regions
+    client = await mesh.start()
+    _, card_no, citizen_id = await holder(mesh, region="370100", serial=95)
+    await client.loss.ReportTemporaryLoss(temporary(card_no, "t95", citizen_id=citizen_id, name=HOLDER))
+    await eventually(lambda: client.settlement.CheckCard(spb.CheckCardRequest(card_no=card_no), metadata=PHARMACY.metadata()),
+                     lambda r: r.refusal_reason == "CARD_REPORTED_LOST")
+    await _refused(settle(client, card_no, 3000, "m1"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
+    first_day = business_date(mesh.clock.now()).isoformat()
+    mesh.clock.advance(timedelta(days=1))
+    await _refused(settle(client, card_no, 4200, "m2"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
+    last_day = business_date(mesh.clock.now()).isoformat()
+    await client.loss.ReportFormalLoss(loss_pb2.ReportFormalLossRequest(
+        request_id="f95", card_no=card_no, channel=loss_pb2.LOSS_CHANNEL_OUTLET, citizen_id=citizen_id, name=HOLDER))
+    await mesh.settle_idle()
+
+    def claim(rid: str, day: str, fen: int, institution: str = PHARMACY.code) -> loss_pb2.ClaimLossPeriodRefundRequest:
+        return loss_pb2.ClaimLossPeriodRefundRequest(request_id=rid, card_no=card_no, citizen_id=citizen_id,
+                                                     institution_code=institution, receipt_no=f"R-{rid}", expense_date=day, amount_fen=fen)
+
+    await _refused(client.loss.ClaimLossPeriodRefund(claim("c1", first_day, 3000)), grpc.StatusCode.FAILED_PRECONDITION, "NOT_MOST_RECENT_EXPENSE")
+    await _refused(client.loss.ClaimLossPeriodRefund(claim("c2", last_day, 4201)), grpc.StatusCode.FAILED_PRECONDITION, "NOT_MOST_RECENT_EXPENSE")
+    await _refused(client.loss.ClaimLossPeriodRefund(claim("c3", last_day, 4200, "H99990001")), grpc.StatusCode.FAILED_PRECONDITION,
+                   "NOT_MOST_RECENT_EXPENSE")
+    claimed = (await client.loss.ClaimLossPeriodRefund(claim("c4", last_day, 4200))).claim
+    review = loss_pb2.ReviewLossPeriodRefundRequest(request_id="r95", claim_id=claimed.claim_id, approve=True, reviewer="clerk-9")
+    assert (await client.loss.ReviewLossPeriodRefund(review)).claim.status == loss_pb2.REFUND_STATUS_APPROVED

@@ -298,3 +298,36 @@ def test_the_reissue_of_a_formal_loss_follows_the_channel_it_was_reported_at() -
     assert cards.reissue_channel("bank") == "bank_outlet"  # Jinan's bank outlets make it on the spot
     assert cards.reissue_channel("outlet") == "outlet"
     assert cards.reissue_channel("wechat") == "online"
+
+
+def test_a_region_may_refund_only_the_most_recent_recorded_expense() -> None:
+    formal = loss.CardLoss("C1", loss.LossState.FORMAL, "rpt1")
+    last = loss.RecordedExpense("P1", date(2026, 11, 21), 4200)
+
+    def claim(institution: str, day: date, fen: int, recorded: loss.RecordedExpense | None = last) -> loss.RefundClaim:
+        return loss.claim_refund("rfd", formal, date(2026, 11, 19), None, institution, "R1", day, fen, date(2026, 11, 23), True, recorded)
+
+    assert claim("P1", date(2026, 11, 21), 4200).amount_fen == 4200
+    for institution, day, fen, recorded, reason in [
+        ("P1", date(2026, 11, 20), 3000, last, "NOT_MOST_RECENT_EXPENSE"),  # an older expense
+        ("H1", date(2026, 11, 21), 4200, last, "NOT_MOST_RECENT_EXPENSE"),
+        ("P1", date(2026, 11, 21), 4201, last, "NOT_MOST_RECENT_EXPENSE"),  # more than was recorded
+        ("P1", date(2026, 11, 21), 4200, None, "NO_RECORDED_EXPENSE"),
+    ]:
+        with pytest.raises(FailedPrecondition) as error:
+            claim(institution, day, fen, recorded)
+        assert error.value.reason == reason
+    # Without the region's rule the reviewer decides; an approval re-checks it where it applies.
+    anywhere = loss.claim_refund("rfd", formal, date(2026, 11, 19), None, "H1", "R1", date(2026, 11, 20), 99, date(2026, 11, 23))
+    assert loss.review_refund(anywhere, True, "ok").status is loss.RefundStatus.APPROVED
+    newer = loss.RecordedExpense("P1", date(2026, 11, 22), 100)
+    with pytest.raises(FailedPrecondition, match="most recent"):
+        loss.review_refund(claim("P1", date(2026, 11, 21), 4200), True, "ok", True, newer)
+    assert loss.review_refund(claim("P1", date(2026, 11, 21), 4200), False, "no", True, newer).status is loss.RefundStatus.REJECTED
+
+
+def test_a_temporary_loss_made_formal_stays_the_same_loss() -> None:
+    temporary, _ = loss.report_temporary(loss.CardLoss("C1", loss.LossState.NONE), "r1", NOW, timedelta(days=7))
+    formal, changed = loss.report_formal(temporary, "r2")
+    assert changed and (formal.state, formal.report_id) == (loss.LossState.FORMAL, "r1")
+    assert loss.report_formal(loss.CardLoss("C2", loss.LossState.NONE), "r3")[0].report_id == "r3"
