@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator, model_validator
 
 from services.common.calendar import WorkingDayCalendar
 from services.common.errors import InvalidArgument
@@ -38,6 +38,18 @@ BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000)]
 HospitalLevel = Annotated[int, Field(strict=True, ge=0, le=3)]  # 0: any level (pharmacies)
 WorkingDays = Annotated[int, Field(strict=True, ge=0, le=260)]  # at most a working year
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=100)]
+
+
+def _day(value: Any) -> date:
+    """A calendar day: YAML's date or a "YYYY-MM-DD" string, nothing else (no timestamps, no times of day)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value)
+    raise ValueError(f"{value!r} is not a YYYY-MM-DD date")
+
+
+Day = Annotated[date, BeforeValidator(_day)]
 # The loss service's channels (services/loss/domain.Channel): where a loss act can be done.
 LossChannel = Literal["hotline_ivr", "hotline_agent", "website", "app", "wechat", "hospital_terminal", "bank", "outlet"]
 
@@ -82,15 +94,15 @@ class ProductionDays(Value):
 
 
 class YearSchedule(Section):
-    holidays: list[date] = []
-    workdays: list[date] = []
+    holidays: list[Day] = []
+    workdays: list[Day] = []
 
 
 class Calendar(Section):
     """On top of holidays.China: extra days, or a year's official schedule replacing the library's."""
 
-    extra_holidays: list[date] = []
-    extra_workdays: list[date] = []
+    extra_holidays: list[Day] = []
+    extra_workdays: list[Day] = []
     years: dict[Annotated[int, Field(ge=1949, le=2200)], YearSchedule] = {}
 
     def working_days(self) -> WorkingDayCalendar:

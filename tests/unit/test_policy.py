@@ -66,6 +66,7 @@ def test_production_days_are_one_table(tmp_path: Path) -> None:
     ("benefits:\n  catalog: {class_b_self_pay_bp: 10001}\n", "benefits.catalog.class_b_self_pay_bp"),
     ("benefits:\n  resident:\n    ratios_bp: {inpatient: {4: 9000}}\n", "benefits.resident.ratios_bp.inpatient"),
     ("calendar: {extra_holidays: [\"2027-02-30\"]}\n", "calendar.extra_holidays.0"),
+    ("calendar: {extra_holidays: [1798934400]}\n", "calendar.extra_holidays.0"),  # a timestamp is not a day
 ])
 def test_a_bad_region_file_is_refused_naming_file_and_key(tmp_path: Path, text: str, key: str) -> None:
     with pytest.raises(RegionFileError) as error:
