@@ -14,6 +14,7 @@ from services.common.agents import validate_agent
 from services.common import access, pinseal
 from services.common.app import Runtime
 from services.common.auth import issue_ecard_token
+from services.common.clock import business_date
 from services.common.db import UnitOfWork
 from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require
 from sscard.cards.v1 import cards_pb2 as pb
@@ -73,7 +74,7 @@ def progress_pb(card: Card) -> pb.Card:
     """What a progress query answers: state and dates, never the pickup certificate or numbers
     that could be used to collect or act on the card."""
     full = card_to_pb(card)
-    answer = pb.Card(state=full.state, kind=full.kind, channel=full.channel, ready_by=full.ready_by,
+    answer = pb.Card(card_no=full.card_no, state=full.state, kind=full.kind, channel=full.channel, ready_by=full.ready_by,
                      failure_reason=full.failure_reason, delivery=full.delivery, region_code=full.region_code)
     answer.applied_at.CopyFrom(full.applied_at)
     if full.HasField("activated_at"):
@@ -110,7 +111,7 @@ class CardsCore:
         self.pepper = runtime.settings.pin_pepper
 
     async def publish(self, uow: UnitOfWork, card: Card, what: str) -> None:
-        bank = str(self.rt.policies.get(card.region_code).raw.get("partner_bank", ""))
+        bank = self.rt.policies.get(card.region_code).partner_bank
         await uow.emit(f"card.{what}", card.card_no, card_event(card, self.rt.settings.pin_seal_key, bank))
 
     async def load(self, uow_or_conn: Any, card_no: str) -> Card:
@@ -130,7 +131,7 @@ class CardsCore:
         domain.check_can_apply(person, await store.person_cards(uow.conn, person_id), kind)
         card = domain.new_card(
             card_no="C" + f"{secrets.randbelow(10**10):010d}",
-            certificate_no=f"LK{uow.now:%Y%m%d}{secrets.randbelow(10**8):08d}",
+            certificate_no=f"LK{business_date(uow.now):%Y%m%d}{secrets.randbelow(10**8):08d}",
             person=person,
             kind=kind,
             channel=channel,
@@ -166,9 +167,10 @@ class CardsCore:
         """The card factory's output: cards whose promised date has come are ready."""
 
         async def work(uow: UnitOfWork) -> int:
-            due = await store.due_cards(uow.conn, uow.now.date())
+            today = business_date(uow.now)
+            due = await store.due_cards(uow.conn, today)
             for card in due:
-                card = domain.complete_production(card, uow.now.date())
+                card = domain.complete_production(card, today)
                 await store.save_card(uow.conn, card)
                 await self.publish(uow, card, "ready")
             return len(due)
@@ -201,7 +203,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         async def work(uow: UnitOfWork) -> pb.ApplyForCardResponse:
             replaces = ""
             if kind is not ApplicationKind.FIRST:
-                held = [c for c in await store.person_cards(uow.conn, request.person_id) if c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT)]
+                held = [c for c in await store.person_cards(uow.conn, request.person_id) if c.state in domain.IN_HAND_STATES]
                 replaces = held[0].card_no if held else ""
             card = await self.core.apply(uow, request.person_id, kind, channel, replaces, delivery, request.delivery_address[:200])
             await uow.audit("card.applied", card.card_no, channel=channel, agent=agent.describe() if agent else "")

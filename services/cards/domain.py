@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 
+from services.common.clock import business_date
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.policy import RegionPolicy
 
@@ -35,6 +36,10 @@ HELD_STATES = {
     CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY,
     CardState.HANDED_OUT, CardState.ACTIVE, CardState.LOCKED,
 }
+# Held but not yet in the holder's hands: a reissue or exchange must wait for it.
+BEING_MADE_STATES = {CardState.APPLIED, CardState.IN_PRODUCTION, CardState.READY}
+# In the holder's hands (activated or not — "issued first, used later"): a reissue or exchange replaces it.
+IN_HAND_STATES = {CardState.HANDED_OUT, CardState.ACTIVE, CardState.LOCKED}
 
 
 class ApplicationKind(str, Enum):
@@ -136,11 +141,21 @@ def check_can_apply(person: PersonView, cards: list[Card], kind: ApplicationKind
     if kind is ApplicationKind.FIRST and held:
         raise FailedPrecondition("CARD_ALREADY_HELD", f"the person already holds card {held[0].card_no}", card_no=held[0].card_no)
     if kind is not ApplicationKind.FIRST:
-        pending = [c for c in held if c.state not in (CardState.ACTIVE, CardState.LOCKED)]
+        pending = [c for c in held if c.state in BEING_MADE_STATES]
         if pending:
             raise FailedPrecondition("APPLICATION_PENDING", f"card {pending[0].card_no} is already being made", card_no=pending[0].card_no)
-        if not any(c.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT) for c in cards):
+        if not any(c.state in IN_HAND_STATES for c in cards):
             raise FailedPrecondition("NO_CARD_TO_REPLACE", "a reissue needs a card to replace")
+
+
+# The application channel of the reissue that goes with a formal loss (补卡): where the loss was reported.
+REISSUE_CHANNELS = {"outlet": "outlet", "bank": "bank_outlet", "website": "online", "app": "online", "wechat": "online"}
+
+
+def reissue_channel(loss_channel: str) -> str:
+    """A formal loss at a partner bank's outlet is reissued there (on the spot where the region's bank outlets make
+    cards); online where the loss was online; at an outlet otherwise."""
+    return REISSUE_CHANNELS.get(loss_channel, "outlet")
 
 
 def fee_for(kind: ApplicationKind, policy: RegionPolicy) -> int:
@@ -163,7 +178,8 @@ def new_card(
     delivery: str = "outlet_pickup",
     delivery_address: str = "",
 ) -> Card:
-    ready_by = policy.calendar.add_working_days(now.date(), policy.production_days(channel))
+    replacement = kind in (ApplicationKind.REISSUE, ApplicationKind.EXCHANGE)
+    ready_by = policy.calendar.add_working_days(business_date(now), policy.production_days(channel, replacement))
     return Card(
         card_no=card_no,
         person_id=person.person_id,

@@ -50,9 +50,9 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
             return
         await store.save_card(uow.conn, domain.with_loss_state(card, LossState(event.loss_state)))
         # A formal loss goes together with the reissue application (补卡), once.
-        if event.loss_state == LossState.FORMAL.value and card.state in (CardState.ACTIVE, CardState.LOCKED, CardState.HANDED_OUT):
+        if event.loss_state == LossState.FORMAL.value and card.state in domain.IN_HAND_STATES:
             if await store.card_replacing(uow.conn, card.card_no) is None:
-                new = await core.apply(uow, card.person_id, ApplicationKind.REISSUE, "outlet", replaces=card.card_no)
+                new = await core.apply(uow, card.person_id, ApplicationKind.REISSUE, domain.reissue_channel(event.channel), replaces=card.card_no)
                 await uow.audit("card.reissue_applied", new.card_no, channel="loss", detail=f"formal loss {event.report_id}")
 
     async def settled(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.Settled) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
 
 import holidays
 
@@ -21,16 +20,6 @@ import holidays
 def _library_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     china = holidays.China(years=year)
     return frozenset(china), frozenset(d for d in china.weekend_workdays if d.year == year)
-
-
-def _dates(values: Iterable[Any], where: str) -> frozenset[date]:
-    parsed = set()
-    for value in values or ():
-        try:
-            parsed.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
-        except ValueError:
-            raise ValueError(f"calendar.{where}: {value!r} is not a YYYY-MM-DD date") from None
-    return frozenset(parsed)
 
 
 class WorkingDayCalendar:
@@ -51,20 +40,6 @@ class WorkingDayCalendar:
         if clash:
             raise ValueError(f"calendar: {sorted(clash)[0]} is listed as both holiday and workday")
         self._cache: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "WorkingDayCalendar":
-        """Parse a region file's `calendar:` section (see README, region policy format)."""
-        unknown = set(data) - {"extra_holidays", "extra_workdays", "years"}
-        if unknown:
-            raise ValueError(f"calendar: unknown key {sorted(unknown)[0]!r}")
-        years = {}
-        for year, schedule in (data.get("years") or {}).items():
-            if not isinstance(schedule, Mapping) or set(schedule) - {"holidays", "workdays"}:
-                raise ValueError(f"calendar.years.{year}: expected holidays and workdays lists")
-            years[int(year)] = (_dates(schedule.get("holidays", ()), f"years.{year}.holidays"),
-                                _dates(schedule.get("workdays", ()), f"years.{year}.workdays"))
-        return cls(_dates(data.get("extra_holidays", ()), "extra_holidays"), _dates(data.get("extra_workdays", ()), "extra_workdays"), years)
 
     def _year(self, year: int) -> tuple[frozenset[date], frozenset[date]]:
         if year not in self._cache:

@@ -7,11 +7,13 @@ await `changed(timeout)` so an advance is noticed at once.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# China keeps one time zone, UTC+8 without daylight saving: every business day is a day of this zone.
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
 
 class Clock(Protocol):
@@ -65,3 +67,9 @@ def to_micros(when: datetime) -> int:
 
 def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
+
+
+def business_date(when: datetime) -> date:
+    """The business day (营业日) an instant falls on: the date in China Standard Time, never the UTC date
+    (at 02:50 in Beijing it is already the next day there, while UTC is still on the day before)."""
+    return when.astimezone(CHINA_STANDARD_TIME).date()

@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 
 from services.common import access as access_
 from services.common.access import Access
+from services.common.citizen_id import normalise_citizen_ids
 from services.common.errors import InvalidArgument, PermissionDenied, SscardError
 
 log = logging.getLogger("sscard.grpc")
@@ -112,6 +113,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     grant = gate.authorize(method, request, context.invocation_metadata() or ())
                     token = Access.enter(grant)
                 check_text(request)
+                normalise_citizen_ids(request)
                 response = await inner(request, context)
                 if grant is not None and grant.pending and not grant.subject_checked:
                     log.error("%s returned without checking %s for a %s", method, grant.pending, grant.principal.kind)

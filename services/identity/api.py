@@ -9,6 +9,7 @@ import grpc
 from services.common.agents import validate_agent
 from services.common import access
 from services.common.app import Runtime
+from services.common.clock import business_date
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound, require
 from services.common.ids import new_id
 from services.identity import domain, store
@@ -129,7 +130,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             person = await store.find_person(uow.conn, person_id=request.person_id)
             if person is None:
                 raise NotFound("PERSON_NOT_FOUND", "no such person")
-            person = domain.record_death(person, when, uow.now.date())
+            person = domain.record_death(person, when, business_date(uow.now))
             await store.update_person(uow.conn, person)
             await uow.emit("person.deceased", person.person_id, person_event(person))
             await uow.audit("person.deceased", person.person_id, agent=agent.describe() if agent else "",

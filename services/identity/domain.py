@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from services.common.citizen_id import CitizenId, parse_citizen_id
+from services.common.clock import business_date
 from services.common.errors import FailedPrecondition, InvalidArgument
 
 MAX_NAME_LENGTH = 50
@@ -96,12 +97,12 @@ def register_person(
         raise InvalidArgument("FIELD_REQUIRED", "insured_category is required", field="insured_category")
     if insured_category is InsuredCategory.EMPLOYEE and not employer_unit_id:
         raise InvalidArgument("EMPLOYER_REQUIRED", "employees are enrolled through their employer unit", field="employer_unit_id")
-    if parsed.birth_date > now.date():
+    if parsed.birth_date > business_date(now):
         raise InvalidArgument("INVALID_CITIZEN_ID", "citizen_id has a birth date in the future", field="citizen_id")
     if status is PersonStatus.DECEASED:
         raise InvalidArgument("INVALID_STATUS", "cannot register a deceased person", field="status")
     return Person(
-        coverage_start=coverage_start(parsed.birth_date, now.date()),
+        coverage_start=coverage_start(parsed.birth_date, business_date(now)),
         person_id=person_id,
         citizen_id=parsed,
         name=validate_name(name),

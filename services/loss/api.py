@@ -11,7 +11,7 @@ import grpc
 from services.common.agents import validate_agent
 from services.common import access
 from services.common.app import Runtime
-from services.common.clock import from_micros
+from services.common.clock import business_date
 from services.common.db import UnitOfWork
 from services.common.errors import InvalidArgument, NotFound, require
 from services.common.ids import new_id
@@ -25,11 +25,6 @@ from sscard.loss.v1 import loss_pb2_grpc
 
 CHANNELS = {pb.LossChannel.Value("LOSS_CHANNEL_" + c.name): c for c in Channel}
 STATES = {s: pb.LossState.Value("LOSS_STATE_" + s.name) for s in LossState}
-
-
-def business_date(moment: datetime) -> date:
-    """Business dates are China Standard Time dates."""
-    return moment.astimezone(timezone(timedelta(hours=8))).date()
 
 
 def _channel(value: int) -> Channel:
@@ -140,6 +135,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         channel = _channel(request.channel)
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
         access.check_subject(person_id=card.person_id)
+        domain.check_channel(channel, "temporary", self.core.rt.policies.get(card.region_code).loss_channels["temporary"])
         domain.check_reportable(card)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
         if domain.requires_pin(channel):
@@ -168,9 +164,8 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         self, request: pb.ReportFormalLossRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportFormalLossResponse:
         channel = _channel(request.channel)
-        if channel not in domain.FORMAL_CHANNELS:
-            raise InvalidArgument("CHANNEL_NOT_ALLOWED", "a formal loss report is made in person at an outlet or partner bank", field="channel")
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
+        domain.check_channel(channel, "formal", self.core.rt.policies.get(card.region_code).loss_channels["formal"])
         domain.check_reportable(card)
         domain.check_identity(card, request.citizen_id, request.name)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
@@ -221,16 +216,16 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         filer = access.check_subject(region=card.region_code)
         domain.check_identity(card, request.citizen_id, "", need_name=False)
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
+        policy = self.core.rt.policies.get(card.region_code)
 
         async def work(uow: UnitOfWork) -> pb.ClaimLossPeriodRefundResponse:
             current = await store.get_loss(uow.conn, card.card_no)
             reported_on = await store.report_date(uow.conn, current.report_id) if current.report_id else None
-            refused = await store.refused_settlements_of(uow.conn, current.report_id) if current.report_id else []
-            paid = max((r.medfee_fen for r in refused if r.institution_code == request.institution_code
-                        and business_date(from_micros(r.at_us)) == expense_date), default=0)
             claim = domain.claim_refund(
-                new_id("rfd"), current, reported_on or uow.now.date(), await store.claim_for_report(uow.conn, current.report_id),
-                request.institution_code, request.receipt_no, expense_date, request.amount_fen, uow.now.date(), filer.actor, paid,
+                new_id("rfd"), current, reported_on or business_date(uow.now), await store.claim_for_report(uow.conn, current.report_id),
+                request.institution_code, request.receipt_no, expense_date, request.amount_fen, business_date(uow.now), filer.actor,
+                tuple(await store.expenses(uow.conn, current.report_id)) if current.report_id else (),
+                policy.loss_period_refund_most_recent_only, await store.most_recent_expense(uow.conn, current.report_id),
             )
             await store.save_claim(uow.conn, claim)
             await store.record_history(uow, card.card_no, claim.report_id, "refund_claimed", uow.now, "outlet",
@@ -251,7 +246,10 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             card = await self.core.card(uow, claim.card_no)
             # The reviewer is the authenticated fund officer of the card's region, not whoever filed it.
             reviewer = access.check_subject(region=card.region_code, filer=claim.filed_by)
-            claim = domain.review_refund(claim, request.approve, request.note[:200])
+            claim = domain.review_refund(
+                claim, request.approve, request.note[:200], self.core.rt.policies.get(card.region_code).loss_period_refund_most_recent_only,
+                await store.most_recent_expense(uow.conn, claim.report_id),
+            )
             await store.save_claim(uow.conn, claim)
             await store.record_history(uow, claim.card_no, claim.report_id, f"refund_{claim.status.value}", uow.now, detail=f"by {reviewer.actor}"[:400])
             if claim.status is domain.RefundStatus.APPROVED:

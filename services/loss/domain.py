@@ -5,6 +5,7 @@ Pure: no I/O. Validity comes from the card's region policy.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -26,7 +27,6 @@ class Channel(str, Enum):
 # Self-service channels authenticate the caller by the card's enabled PIN;
 # the others by identity data (citizen ID + name) checked by a person or a real-name login.
 PIN_CHANNELS = {Channel.HOTLINE_IVR, Channel.APP, Channel.HOSPITAL_TERMINAL}
-FORMAL_CHANNELS = {Channel.OUTLET, Channel.BANK}
 
 
 class LossState(str, Enum):
@@ -71,6 +71,14 @@ def check_reportable(card: CardView) -> None:
         raise FailedPrecondition("CARD_NOT_ISSUED", "the card has not been handed out yet", card_no=card.card_no)
 
 
+def check_channel(channel: Channel, act: str, allowed: Collection[str]) -> None:
+    """Which channels accept which act is the region's data (`loss_channels`): e.g. Guangxi takes a formal loss
+    through its WeChat service, most cities only at an outlet or a partner bank."""
+    if channel.value not in allowed:
+        raise InvalidArgument("CHANNEL_NOT_ALLOWED", f"in this region a {act} loss report is not taken through {channel.value}",
+                              field="channel", channel=channel.value)
+
+
 def check_identity(card: CardView, citizen_id: str, name: str, need_name: bool = True) -> None:
     """Agent-assisted channels: the caller must give the holder's citizen ID (and name)."""
     if not citizen_id or (need_name and not name):
@@ -101,10 +109,12 @@ def report_temporary(current: CardLoss, report_id: str, now: datetime, validity:
 
 
 def report_formal(current: CardLoss, report_id: str) -> tuple[CardLoss, bool]:
-    """正式挂失: irreversible; supersedes a temporary report. A repeat is the same report."""
+    """正式挂失: irreversible; a repeat is the same report. Made formal, a temporary report stays the same loss
+    (its id and start): the loss period, its recorded expenses and its one refund run from the first report."""
     if current.state is LossState.FORMAL:
         return current, False
-    return CardLoss(current.card_no, LossState.FORMAL, report_id, None, reissue_applied=True), True
+    same_loss = current.report_id if current.state is LossState.TEMPORARY else report_id
+    return CardLoss(current.card_no, LossState.FORMAL, same_loss, None, reissue_applied=True), True
 
 
 def lift(current: CardLoss) -> CardLoss:
@@ -148,13 +158,35 @@ class RefundClaim:
     filed_by: str = ""
 
 
+@dataclass(frozen=True)
+class RecordedExpense:
+    """An expense recorded under a loss report: a settlement refused on the lost card, paid out of pocket."""
+
+    institution_code: str
+    on: date
+    amount_fen: int
+
+
+def check_most_recent_expense(institution_code: str, expense_date: date, amount_fen: int, recorded: RecordedExpense | None) -> None:
+    """Where the region says so (seed 001 ⑥: "报销一次且为挂失更换前最近一次发生的医疗费用"), only the most recent
+    expense recorded before the replacement is refunded, up to its recorded amount."""
+    if recorded is None:
+        raise FailedPrecondition("NO_RECORDED_EXPENSE", "no medical expense was recorded on this card during the loss")
+    if (institution_code, expense_date) != (recorded.institution_code, recorded.on) or amount_fen > recorded.amount_fen:
+        raise FailedPrecondition(
+            "NOT_MOST_RECENT_EXPENSE", "only the most recent medical expense before the replacement is refunded",
+            institution_code=recorded.institution_code, expense_date=recorded.on.isoformat(), amount_fen=str(recorded.amount_fen),
+        )
+
+
 def claim_refund(
     claim_id: str, current: CardLoss, reported_on: date, existing: RefundClaim | None,
-    institution_code: str, receipt_no: str, expense_date: date, amount_fen: int, today: date, filed_by: str = "", paid_fen: int = 0,
+    institution_code: str, receipt_no: str, expense_date: date, amount_fen: int, today: date, filed_by: str = "",
+    recorded: tuple[RecordedExpense, ...] = (), most_recent_only: bool = False, most_recent: RecordedExpense | None = None,
 ) -> RefundClaim:
-    """Refunded once per loss, after review: the expense must fall within the loss period, and the
-    refund never exceeds what the holder paid for it — the bill settlement refused on the lost card
-    at that institution that day (`paid_fen`, from settlement's own refusal record)."""
+    """Refunded once per loss, after review: the expense must fall within the loss period, never exceed
+    what the holder paid for it — a bill settlement refused on the lost card at that institution that day
+    (`recorded`, settlement is the source of truth) — and be the most recent one where the region says so."""
     if current.state is not LossState.FORMAL:
         raise FailedPrecondition("NO_FORMAL_LOSS", "a loss-period refund needs a formal loss report and the replacement")
     if existing is not None and existing.status is not RefundStatus.REJECTED:
@@ -165,6 +197,9 @@ def claim_refund(
         raise InvalidArgument("FIELD_REQUIRED", "institution_code and receipt_no identify the expense")
     if expense_date < reported_on or expense_date > today:
         raise InvalidArgument("EXPENSE_OUTSIDE_LOSS_PERIOD", "the expense must fall between the loss report and today", field="expense_date")
+    if most_recent_only:
+        check_most_recent_expense(institution_code, expense_date, amount_fen, most_recent)
+    paid_fen = max((e.amount_fen for e in recorded if (e.institution_code, e.on) == (institution_code, expense_date)), default=0)
     if paid_fen <= 0:
         raise FailedPrecondition("EXPENSE_NOT_RECORDED", "settlement recorded no refused settlement of this card at that institution on that day")
     if amount_fen > paid_fen:
@@ -172,7 +207,12 @@ def claim_refund(
     return RefundClaim(claim_id, current.card_no, current.report_id, institution_code, receipt_no, expense_date, amount_fen, filed_by=filed_by)
 
 
-def review_refund(claim: RefundClaim, approve: bool, note: str) -> RefundClaim:
+def review_refund(
+    claim: RefundClaim, approve: bool, note: str, most_recent_only: bool = False, most_recent: RecordedExpense | None = None,
+) -> RefundClaim:
+    """An approval checks the most-recent rule again: an expense recorded after the claim supersedes it."""
     if claim.status is not RefundStatus.PENDING_REVIEW:
         raise FailedPrecondition("REFUND_ALREADY_REVIEWED", f"claim is {claim.status.value}")
+    if approve and most_recent_only:
+        check_most_recent_expense(claim.institution_code, claim.expense_date, claim.amount_fen, most_recent)
     return replace(claim, status=RefundStatus.APPROVED if approve else RefundStatus.REJECTED, review_note=note)

@@ -17,17 +17,18 @@ CARD_EVENTS = (
 
 
 async def settlement_refused(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: settlement_events_pb2.SettlementRefused) -> None:
-    """Fraud signal: someone tried to settle on a card under loss; record it against the report."""
+    """A settlement refused on a card under loss: a fraud signal, and an expense the holder paid out of pocket
+    (what a loss-period refund is checked against); recorded against the report."""
     loss = await store.get_loss(uow.conn, event.card_no)
     if event.reason != "CARD_REPORTED_LOST" or not loss.report_id:
-        # Only attempts refused because of a loss report are fraud signals.
+        # Only attempts refused because of a loss report count.
         return
-    await store.record_refused_settlement(uow.conn, event.card_no, loss.report_id, event.institution_code, event.medfee_sumamt_fen,
-                                          envelope.occurred_at.ToMicroseconds())
+    at = envelope.occurred_at.ToDatetime(timezone.utc)
     await store.record_history(
-        uow, event.card_no, loss.report_id, "settlement_attempt", envelope.occurred_at.ToDatetime(timezone.utc),
+        uow, event.card_no, loss.report_id, "settlement_attempt", at,
         detail=f"institution {event.institution_code} tried to settle {event.medfee_sumamt_fen} fen",
     )
+    await store.record_expense(uow.conn, envelope.event_id, event.card_no, loss.report_id, event.institution_code, event.medfee_sumamt_fen, at)
 
 
 def subscriptions() -> dict[str, list[Subscription]]:

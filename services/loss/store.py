@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.common.clock import from_micros, to_micros
-from services.common.db import Migration, common_tables, create_all, add_tables_and_columns, upsert
-from services.loss.domain import CardLoss, CardView, LossState, RefundClaim, RefundStatus
+from services.common.clock import business_date, from_micros, to_micros
+from services.common.db import Migration, add_tables_and_columns, common_tables, create_all, upsert
+from services.loss.domain import CardLoss, CardView, LossState, RecordedExpense, RefundClaim, RefundStatus
 
 metadata = sa.MetaData()
 common_tables(metadata)
@@ -47,18 +47,6 @@ loss_history = sa.Table(
     sa.Column("at_us", sa.BigInteger, nullable=False),
 )
 
-# Settlements refused on a card under loss, as settlement reported them: the bill the holder then
-# paid in cash (the ceiling of a loss-period refund; settlement is the source of truth).
-refused_settlements = sa.Table(
-    "refused_settlements", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("card_no", sa.String(20), nullable=False, index=True),
-    sa.Column("report_id", sa.String(40), nullable=False),
-    sa.Column("institution_code", sa.String(20), nullable=False),
-    sa.Column("medfee_fen", sa.BigInteger, nullable=False),
-    sa.Column("at_us", sa.BigInteger, nullable=False),
-)
-
 refund_claims = sa.Table(
     "refund_claims", metadata,
     sa.Column("claim_id", sa.String(40), primary_key=True),
@@ -84,9 +72,21 @@ bank_notifications = sa.Table(
     sa.Column("at_us", sa.BigInteger, nullable=False),
 )
 
+# Settlements the settlement service refused on a card under a loss report: the expenses the holder then paid
+# out of pocket, as recorded (the loss-period refund is checked against them).
+loss_period_expenses = sa.Table(
+    "loss_period_expenses", metadata,
+    sa.Column("event_id", sa.String(40), primary_key=True),
+    sa.Column("card_no", sa.String(20), nullable=False),
+    sa.Column("report_id", sa.String(40), nullable=False, index=True),
+    sa.Column("institution_code", sa.String(20), nullable=False),
+    sa.Column("medfee_sumamt_fen", sa.BigInteger, nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+)
+
 MIGRATIONS = [
     Migration(1, "initial schema", create_all(metadata)),
-    Migration(2, "refund claims record who filed them", add_tables_and_columns(metadata)),
+    Migration(2, "loss-period expenses recorded by settlement; who filed a refund claim", add_tables_and_columns(metadata)),
 ]
 
 
@@ -150,15 +150,6 @@ async def history(conn: Any, card_no: str) -> list[Any]:
     return list(await conn.execute(sa.select(loss_history).where(loss_history.c.card_no == card_no).order_by(loss_history.c.at_us, loss_history.c.id)))
 
 
-async def record_refused_settlement(conn: Any, card_no: str, report_id: str, institution_code: str, medfee_fen: int, at_us: int) -> None:
-    await conn.execute(refused_settlements.insert().values(
-        card_no=card_no, report_id=report_id, institution_code=institution_code[:20], medfee_fen=medfee_fen, at_us=at_us))
-
-
-async def refused_settlements_of(conn: Any, report_id: str) -> list[Any]:
-    return list(await conn.execute(sa.select(refused_settlements).where(refused_settlements.c.report_id == report_id)))
-
-
 def _to_claim(row: Any) -> RefundClaim:
     return RefundClaim(
         claim_id=row.claim_id, card_no=row.card_no, report_id=row.report_id, institution_code=row.institution_code,
@@ -192,7 +183,7 @@ async def report_date(conn: Any, report_id: str) -> date | None:
     row = (await conn.execute(
         sa.select(sa.func.min(loss_history.c.at_us)).where(loss_history.c.report_id == report_id, loss_history.c.what.like("reported%"))
     )).scalar()
-    return from_micros(row).date() if row is not None else None
+    return business_date(from_micros(row)) if row is not None else None
 
 
 async def record_bank_notification(conn: Any, event_id: str, bank_code: str, card_no: str, loss_state: str, at_us: int) -> None:
@@ -201,3 +192,26 @@ async def record_bank_notification(conn: Any, event_id: str, bank_code: str, car
 
 async def bank_notifications_for(conn: Any, card_no: str) -> list[Any]:
     return list(await conn.execute(sa.select(bank_notifications).where(bank_notifications.c.card_no == card_no).order_by(bank_notifications.c.at_us)))
+
+
+async def record_expense(conn: Any, event_id: str, card_no: str, report_id: str, institution_code: str, fen: int, at: datetime) -> None:
+    await conn.execute(loss_period_expenses.insert().values(
+        event_id=event_id, card_no=card_no, report_id=report_id, institution_code=institution_code, medfee_sumamt_fen=fen, at_us=to_micros(at),
+    ))
+
+
+async def expenses(conn: Any, report_id: str) -> list[RecordedExpense]:
+    """Every expense recorded under a loss report."""
+    rows = await conn.execute(sa.select(loss_period_expenses).where(loss_period_expenses.c.report_id == report_id))
+    return [RecordedExpense(r.institution_code, business_date(from_micros(r.at_us)), r.medfee_sumamt_fen) for r in rows]
+
+
+async def most_recent_expense(conn: Any, report_id: str) -> RecordedExpense | None:
+    """The last expense recorded under a loss report (refused settlements are recorded only until the replacement)."""
+    row = (await conn.execute(
+        sa.select(loss_period_expenses).where(loss_period_expenses.c.report_id == report_id)
+        .order_by(loss_period_expenses.c.at_us.desc(), loss_period_expenses.c.event_id.desc()).limit(1)
+    )).first()
+    if row is None:
+        return None
+    return RecordedExpense(row.institution_code, business_date(from_micros(row.at_us)), row.medfee_sumamt_fen)

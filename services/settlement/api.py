@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -18,7 +18,7 @@ import grpc
 from services.common import access, observability
 from services.common.app import Runtime
 from services.common.auth import Institution, verify_ecard_token
-from services.common.clock import to_micros
+from services.common.clock import CHINA_STANDARD_TIME, business_date, to_micros
 from services.common.db import UnitOfWork
 from services.common.errors import (
     CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require,
@@ -37,8 +37,6 @@ CLASSES = {pb.CATALOG_CLASS_A: benefits.CatalogClass.A, pb.CATALOG_CLASS_B: bene
 ENTRY_KINDS = {name.removeprefix("ENTRY_KIND_").lower(): value for name, value in pb.EntryKind.items()}
 MAX_ITEMS = 500
 MAX_PAGE = 200
-# Business days are China Standard Time days.
-CST = timezone(timedelta(hours=8))
 
 
 def _parse_date(value: str, field: str) -> date:
@@ -77,7 +75,7 @@ class SettlementCore:
         return grant.institution
 
     def business_date(self) -> date:
-        return self.rt.clock.now().astimezone(CST).date()
+        return business_date(self.rt.clock.now())
 
     async def check_signed_in(self, conn: Any, context: grpc.aio.ServicerContext, institution: Institution) -> None:
         """Settlement calls carry the day's sign_no from SignIn (national 9001)."""
@@ -142,13 +140,13 @@ class SettlementCore:
         return self._benefits[region_code]
 
     async def split(self, conn: Any, bill: benefits.Bill, account: Account, institution: Institution) -> benefits.Split:
-        """Home region: deductible, ratio, cap. Treatment region: the catalog."""
+        """Home region: deductible, ratio, cap; the catalog too unless the care is out of province."""
         treatment_region = institution.region_code or account.region_code
         if bill.care_type is benefits.CareType.INPATIENT and treatment_region != account.region_code:
             domain.check_out_of_region(account.region_code, treatment_region, bill.care_type.value,
                                        await store.person_filings(conn, account.person_id), self.business_date())
         home, _ = self.policies_of(account.region_code)
-        _, catalog = self.policies_of(treatment_region)
+        _, catalog = self.policies_of(benefits.catalog_region(account.region_code, treatment_region))
         policy = home.for_category(account.insured_category)
         # Without a fund share (pharmacy purchases) the year's accumulators cannot matter: skip the query.
         if policy.ratio_bp(bill.care_type, bill.institution.level):
@@ -396,7 +394,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         day = _parse_date(request.business_date, "business_date")
         if not date(2000, 1, 1) <= day <= date(9999, 12, 30):
             raise InvalidArgument("INVALID_DATE", "business_date is outside the range sscard keeps", field="business_date")
-        start = datetime(day.year, day.month, day.day, tzinfo=CST)
+        start = datetime(day.year, day.month, day.day, tzinfo=CHINA_STANDARD_TIME)
 
         async def read(conn: Any) -> pb.ReconcileResponse:
             await self.core.check_signed_in(conn, context, institution)

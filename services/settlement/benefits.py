@@ -3,8 +3,9 @@ personal account (个人账户) and cash (现金). Pure, integer fen, no floats.
 
 Rules (see docs/benefits.md for the worked examples):
 1. 丙类 items are fully self-paid; 乙类 items have a first self-pay share
-   (先行自付) set by the TREATMENT region's catalog; the rest is eligible
-   (政策范围内).
+   (先行自付) set by the catalog (payment scope) of `catalog_region`: the
+   HOME region's within its province, the TREATMENT region's out of province;
+   the rest is eligible (政策范围内).
 2. The insured pays the year's remaining deductible (起付线) out of the eligible part.
 3. The fund pays the HOME region's ratio (报销比例, by care type and hospital
    level) of what is left, up to what remains of the annual cap (封顶线).
@@ -156,6 +157,18 @@ class Split:
     cash_pay_fen: int  # 现金支付 psn_cash_pay
     over_cap_fen: int  # what the fund would have paid above 封顶线
     ytd: YearToDate  # accumulators after this bill
+
+
+def province_of(region_code: str) -> str:
+    """A pooling region's province: the first two digits of its code."""
+    return region_code[:2]
+
+
+def catalog_region(home_region: str, treatment_region: str) -> str:
+    """Whose catalog applies to care outside the home region (异地就医, Guangxi guide 十四 ① ②): elsewhere
+    in the home province the home region's whole policy, catalog included; out of province the treatment
+    region's catalog (with the home region's deductible, ratio and cap, always)."""
+    return home_region if province_of(treatment_region) == province_of(home_region) else treatment_region
 
 
 def _ceil_div(a: int, b: int) -> int:

@@ -91,7 +91,7 @@ async def test_shijiazhuang_and_dalian_use_the_national_defaults(mesh: Mesh) -> 
     card = await apply(mesh, person_id, "sjz")
     today = mesh.clock.now().date()
     assert card.fee_fen == 0 and date.fromisoformat(card.ready_by) == mesh.policies.get("130100").calendar.add_working_days(today, 20)
-    assert mesh.policies.get("210200").temporary_loss_validity == timedelta(days=7) and mesh.policies.get("210200").raw["legacy_medical_card"]
+    assert mesh.policies.get("210200").temporary_loss_validity == timedelta(days=7) and mesh.policies.get("210200").legacy_medical_card
     assert client is mesh.client
 
 

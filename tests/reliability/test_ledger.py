@@ -216,10 +216,12 @@ class Ledger:
         client = self.client
         await client.loss.ReportFormalLoss(loss_pb2.ReportFormalLossRequest(
             request_id=self.key("f"), card_no=h.card_no, channel=loss_pb2.LOSS_CHANNEL_OUTLET, citizen_id=h.citizen_id, name=NAME))
+        # Made the same day in the demo region: production may finish before the first look.
+        being_made = (cards_pb2.CARD_STATE_APPLIED, cards_pb2.CARD_STATE_READY)
         cards = await eventually(lambda: client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=h.person_id)),
-                                 lambda r: any(c.kind == cards_pb2.APPLICATION_KIND_REISSUE and c.state == cards_pb2.CARD_STATE_APPLIED
+                                 lambda r: any(c.kind == cards_pb2.APPLICATION_KIND_REISSUE and c.state in being_made
                                                and c.card_no != h.card_no for c in r.cards))
-        new = next(c for c in cards.cards if c.kind == cards_pb2.APPLICATION_KIND_REISSUE and c.state == cards_pb2.CARD_STATE_APPLIED)
+        new = next(c for c in cards.cards if c.kind == cards_pb2.APPLICATION_KIND_REISSUE and c.state in being_made)
         ready_by = datetime.fromisoformat(new.ready_by).replace(hour=2, tzinfo=timezone.utc)
         if self.mesh.clock.now() < ready_by:
             self.mesh.clock.set(ready_by)

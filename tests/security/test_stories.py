@@ -78,7 +78,7 @@ async def test_account_takeover_by_a_stranger_is_refused(mesh: Mesh) -> None:
     await _refused(client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=victim_id), metadata=thief), DENIED, "NOT_YOUR_RECORD")
     # Progress by name + ID number answers state and dates, never the pickup certificate.
     progress = await client.cards.QueryProgress(cards_pb2.QueryProgressRequest(name=NAME, citizen_id=victim_citizen_id), metadata=thief)
-    assert progress.cards and all(not c.pickup_certificate_no and not c.card_no and not c.person_id for c in progress.cards)
+    assert progress.cards and all(not c.pickup_certificate_no and not c.person_id and not c.citizen_id for c in progress.cards)
     handout = cards_pb2.HandOutCardRequest(request_id="t2", card_no=victim_card, pickup_certificate_no="LK0", citizen_id=victim_citizen_id)
     await _refused(client.cards.HandOutCard(handout, metadata=thief), DENIED, "PRINCIPAL_KIND_NOT_ALLOWED")
     await _refused(client.cards.HandOutCard(handout, metadata=CLERK_WITHOUT_DOCUMENT.metadata()), DENIED, "ID_DOCUMENT_NOT_CHECKED")

@@ -116,3 +116,13 @@ def test_split_invariants(policy, lines, level, care, b_bp, ytd_d, ytd_f, balanc
     assert split.acct_pay_fen <= balance
     assert split.ytd.deductible_paid_fen >= ytd_d and split.ytd.fund_paid_fen >= ytd_f
     assert split.ytd.deductible_paid_fen <= max(policy.deductible_fen, ytd_d)
+
+
+def test_care_elsewhere_in_the_province_uses_the_home_catalog_out_of_province_the_treatment_one() -> None:
+    from services.settlement.benefits import catalog_region
+
+    # Guangxi guide 十四 ①: Nanning insured treated in Guilin (same province 45): Nanning's whole policy.
+    assert catalog_region("450100", "450300") == "450100"
+    # 十四 ②: treated in Beijing (province 11): Beijing's catalog, Nanning's deductible, ratio and cap.
+    assert catalog_region("450100", "110000") == "110000"
+    assert catalog_region("450100", "450100") == "450100"

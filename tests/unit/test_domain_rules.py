@@ -220,3 +220,117 @@ def test_holder_changes_and_transfers_reach_the_card() -> None:
     moved = cards.transfer(_card(activated_at=NOW), "110100", within_province=True)
     assert moved.state is cards.CardState.HANDED_OUT and moved.region_code == "110100"
     assert cards.transfer(_card(), "450100", within_province=False).state is cards.CardState.CANCELLED
+
+
+def test_a_handed_out_card_never_activated_can_be_replaced() -> None:
+    # "Issued first, used later" (seed 002): a formal loss of a card never activated creates its reissue.
+    person = cards.PersonView("p", "110105198506141234", "张三", date(1985, 6, 14), "110000", False)
+    handed_out = _card(state=cards.CardState.HANDED_OUT)
+    cards.check_can_apply(person, [handed_out], cards.ApplicationKind.REISSUE)
+    cards.check_can_apply(person, [handed_out], cards.ApplicationKind.EXCHANGE)
+    with pytest.raises(FailedPrecondition, match="already holds"):
+        cards.check_can_apply(person, [handed_out], cards.ApplicationKind.FIRST)
+    for being_made in (cards.CardState.APPLIED, cards.CardState.READY):
+        with pytest.raises(FailedPrecondition) as error:
+            cards.check_can_apply(person, [handed_out, _card(card_no="C2", state=being_made)], cards.ApplicationKind.REISSUE)
+        assert error.value.reason == "APPLICATION_PENDING" and error.value.metadata["card_no"] == "C2"
+
+
+@pytest.mark.parametrize("area,born", [
+    ("130102", date(1960, 5, 1)),  # Shijiazhuang 长安区, code assigned 1983
+    ("130104", date(1982, 12, 31)),
+    ("130105", date(1949, 10, 1)),
+    ("440106", date(1970, 1, 1)),  # Guangzhou 天河区, code assigned 1985
+])
+def test_an_id_is_valid_whenever_its_area_code_was_assigned(area: str, born: date) -> None:
+    number = make_citizen_id(area, born, 123)
+    assert not ric.is_valid(number)  # python-stdnum compares the code's period with the birth year
+    parsed = parse_citizen_id(number)
+    assert parsed.number == number and parsed.birth_date == born
+
+
+@pytest.mark.parametrize("body,why", [
+    ("99999919600501123", "never assigned"),  # no such area code, ever
+    ("11019919600501123", "never assigned"),  # a province prefix with an unassigned county
+    ("13010219600230123", "birth date"),
+    ("1301021960050112", "18 characters"),
+    ("1301O219600501123", "17 digits"),
+])
+def test_ids_with_a_bad_area_date_or_format_stay_refused(body: str, why: str) -> None:
+    number = body + (ric.calc_check_digit(body + "0") if len(body) == 17 and body.isdigit() else "0")
+    with pytest.raises(InvalidArgument) as error:
+        parse_citizen_id(number)
+    assert error.value.reason == "INVALID_CITIZEN_ID" and why in error.value.message
+
+
+def test_a_citizen_id_has_one_form_at_every_entry_point() -> None:
+    from sscard.cards.v1 import cards_pb2
+    from sscard.loss.v1 import loss_pb2
+
+    from services.common.citizen_id import normalise_citizen_ids
+
+    assert parse_citizen_id("11010519491231002x").number == "11010519491231002X"
+    request = loss_pb2.ReportFormalLossRequest(citizen_id=" 11010519491231002x", name="x")
+    request.agent.citizen_id = "11010519491231002x"
+    normalise_citizen_ids(request)
+    assert request.citizen_id == request.agent.citizen_id == "11010519491231002X" and request.name == "x"
+    query = cards_pb2.QueryProgressRequest(citizen_id="11010519491231002x")
+    normalise_citizen_ids(query)
+    assert query.citizen_id == "11010519491231002X"
+
+
+def test_business_dates_are_china_standard_time_days() -> None:
+    from services.common.clock import business_date
+    from services.common.config import REPO_ROOT
+    from services.common.policy import RegionPolicies
+
+    at_0250_cst = datetime(2026, 11, 19, 18, 50, tzinfo=timezone.utc)  # 2026-11-20 02:50 in Beijing
+    assert business_date(at_0250_cst) == date(2026, 11, 20)
+    assert business_date(datetime(2026, 11, 20, 15, 59, tzinfo=timezone.utc)) == date(2026, 11, 20)
+    assert business_date(datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)) == date(2026, 11, 21)
+    same_day = RegionPolicies.load(REPO_ROOT / "regions").get("999900")  # cards made the same day
+    person = cards.PersonView("p", "110105198506141234", "张三", date(1985, 6, 14), "999900", False)
+    card = cards.new_card(card_no="C9", certificate_no="LK", person=person, kind=cards.ApplicationKind.FIRST, channel="district_centre",
+                          policy=same_day, now=at_0250_cst, pin_salt="s", pepper=PEPPER)
+    assert card.ready_by == date(2026, 11, 20)  # not the UTC date, "yesterday"
+
+
+def test_the_reissue_of_a_formal_loss_follows_the_channel_it_was_reported_at() -> None:
+    assert cards.reissue_channel("bank") == "bank_outlet"  # Jinan's bank outlets make it on the spot
+    assert cards.reissue_channel("outlet") == "outlet"
+    assert cards.reissue_channel("wechat") == "online"
+
+
+def test_a_region_may_refund_only_the_most_recent_recorded_expense() -> None:
+    formal = loss.CardLoss("C1", loss.LossState.FORMAL, "rpt1")
+    last = loss.RecordedExpense("P1", date(2026, 11, 21), 4200)
+
+    def claim(institution: str, day: date, fen: int, recorded: loss.RecordedExpense | None = last) -> loss.RefundClaim:
+        return loss.claim_refund("rfd", formal, date(2026, 11, 19), None, institution, "R1", day, fen, date(2026, 11, 23),
+                                 recorded=(recorded,) if recorded else (), most_recent_only=True, most_recent=recorded)
+
+    assert claim("P1", date(2026, 11, 21), 4200).amount_fen == 4200
+    for institution, day, fen, recorded, reason in [
+        ("P1", date(2026, 11, 20), 3000, last, "NOT_MOST_RECENT_EXPENSE"),  # an older expense
+        ("H1", date(2026, 11, 21), 4200, last, "NOT_MOST_RECENT_EXPENSE"),
+        ("P1", date(2026, 11, 21), 4201, last, "NOT_MOST_RECENT_EXPENSE"),  # more than was recorded
+        ("P1", date(2026, 11, 21), 4200, None, "NO_RECORDED_EXPENSE"),
+    ]:
+        with pytest.raises(FailedPrecondition) as error:
+            claim(institution, day, fen, recorded)
+        assert error.value.reason == reason
+    # Without the region's rule the reviewer decides; an approval re-checks it where it applies.
+    anywhere = loss.claim_refund("rfd", formal, date(2026, 11, 19), None, "H1", "R1", date(2026, 11, 20), 99, date(2026, 11, 23),
+                                 recorded=(loss.RecordedExpense("H1", date(2026, 11, 20), 99),))
+    assert loss.review_refund(anywhere, True, "ok").status is loss.RefundStatus.APPROVED
+    newer = loss.RecordedExpense("P1", date(2026, 11, 22), 100)
+    with pytest.raises(FailedPrecondition, match="most recent"):
+        loss.review_refund(claim("P1", date(2026, 11, 21), 4200), True, "ok", True, newer)
+    assert loss.review_refund(claim("P1", date(2026, 11, 21), 4200), False, "no", True, newer).status is loss.RefundStatus.REJECTED
+
+
+def test_a_temporary_loss_made_formal_stays_the_same_loss() -> None:
+    temporary, _ = loss.report_temporary(loss.CardLoss("C1", loss.LossState.NONE), "r1", NOW, timedelta(days=7))
+    formal, changed = loss.report_formal(temporary, "r2")
+    assert changed and (formal.state, formal.report_id) == (loss.LossState.FORMAL, "r1")
+    assert loss.report_formal(loss.CardLoss("C2", loss.LossState.NONE), "r3")[0].report_id == "r3"
