@@ -205,4 +205,6 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             access.check_subject(unit=unit.unit_id, region=unit.region_code)
             return pb.ListUnitMembersResponse(persons=[person_to_pb(p) for p in await store.unit_members(conn, request.unit_id)])
 
-        return await self.db.read(read)
+        response = await self.db.read(read)
+        await self.db.audit_read("unit.members_listed", request.unit_id)
+        return response

@@ -281,12 +281,17 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id, for_update=bool(request.pin))
             account = await store.get_account(uow.conn, card.person_id)
             reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
+            presented = vouched
             if not reason and request.pin and not vouched:
                 await self.core.check_pin(uow, card, request.pin, institution.code)
+                presented = card.pin_enabled
+            # The balance only for a card presented to this institution (PIN, e-card, or its own settlement).
+            presented = presented or await store.has_settlement(uow.conn, institution.code, card.person_id)
             return pb.CheckCardResponse(
                 card_no=card.card_no, person_id=card.person_id, region_code=card.region_code,
                 usability=pb.CARD_USABILITY_REFUSED if reason else pb.CARD_USABILITY_USABLE, refusal_reason=reason or "",
-                insured_category=account.insured_category if account else "", balance_fen=account.balance_fen if account else 0,
+                insured_category=account.insured_category if account else "",
+                balance_fen=account.balance_fen if account and presented else 0,
             )
 
         if request.pin:
@@ -453,7 +458,9 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             access.check_subject(region=account.region_code)
             return await store.person_filings(conn, request.person_id)
 
-        return pb.ListFilingsResponse(filings=[_filing_pb(f) for f in await self.db.read(read)])
+        filings = await self.db.read(read)
+        await self.db.audit_read("filings.listed", request.person_id)
+        return pb.ListFilingsResponse(filings=[_filing_pb(f) for f in filings])
 
     async def RegisterLegacyAccount(self, request: pb.RegisterLegacyAccountRequest, context: grpc.aio.ServicerContext) -> pb.RegisterLegacyAccountResponse:
         fund = access.current_principal()

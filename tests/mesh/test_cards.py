@@ -15,7 +15,7 @@ from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
 from tests.harness import Mesh
 from tests.mesh.test_delivery import drained
-from tests.mesh.test_story import PIN, check, issue_card
+from tests.mesh.test_story import PIN, balance, check, issue_card
 from tests.service.test_ops_and_errors import _refused
 
 async def person(mesh: Mesh, serial: int, region: str, name: str = "陈一", **fields) -> tuple[str, str]:  # noqa: ANN003
@@ -147,7 +147,8 @@ async def test_identity_change_fails_the_pending_application_and_transfers_reach
     await client.identity.TransferInsurance(ipb.TransferInsuranceRequest(transfer_certificate_ref="ZY-2026-0001", 
         request_id="t1", person_id=person_id, to_region_code="130100", scope=ipb.TRANSFER_SCOPE_OUT_OF_PROVINCE))
     await eventually(lambda: state_of(mesh, card.card_no), lambda s: s == cpb.CARD_STATE_CANCELLED)
-    await eventually(lambda: check(client, card.card_no), lambda r: r.refusal_reason == "CARD_CANCELLED" and r.balance_fen == 0)
+    await eventually(lambda: check(client, card.card_no), lambda r: r.refusal_reason == "CARD_CANCELLED")
+    assert await balance(client, card.card_no) == 0
     entries = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card.card_no))
     assert [(e.kind, e.amount_fen) for e in entries.entries] == [(spb.ENTRY_KIND_MOVE_OUT, -8800), (spb.ENTRY_KIND_ALLOCATION, 8800)]
 

@@ -18,7 +18,7 @@ from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
 from tests.harness import PHARMACY, Mesh, nats_connect
-from tests.mesh.test_story import check, issue_card, settle
+from tests.mesh.test_story import balance, check, issue_card, settle
 
 BOOKKEEPING = {"outbox", "inbox", "inbox_sequences", "event_sequences", "idempotency", "audit_log", "schema_migrations"}
 
@@ -163,4 +163,4 @@ async def test_a_card_activated_before_settlement_hears_of_its_holder_still_gets
     assert account.balance_fen == 0
     await client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
         request_id="late-al", person_id=person.person_id, amount_fen=900, period="2026-11"))
-    assert (await check(client, card.card_no)).balance_fen == 900
+    assert await balance(client, card.card_no) == 900

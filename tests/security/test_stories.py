@@ -141,6 +141,7 @@ async def test_institutions_and_funds_stay_in_their_lane(mesh: Mesh) -> None:
     before = await _counts(mesh)
     stranger = institution("H99990002")
     await _refused(client.settlement.GetAccount(spb.GetAccountRequest(card_no=card_no), metadata=stranger.metadata()), DENIED, "CARD_NOT_PRESENTED")
+    assert (await client.settlement.CheckCard(spb.CheckCardRequest(card_no=card_no), metadata=stranger.metadata())).balance_fen == 0
     await _refused(client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card_no), metadata=stranger.metadata()),
                    DENIED, "CARD_NOT_PRESENTED")
     await _refused(client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(request_id="bj", person_id=person_id, amount_fen=10**8),

@@ -22,7 +22,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
 from tests.harness import FUND, HOSPITAL, PHARMACY, Mesh, fund_of, test_pki
-from tests.mesh.test_story import PIN, check, issue_card
+from tests.mesh.test_story import PIN, balance, check, issue_card
 from tests.service.test_ops_and_errors import _refused
 
 CLINIC = institution("H99990002")
@@ -134,13 +134,13 @@ async def test_reversal_of_an_unknown_outcome(mesh: Mesh) -> None:
     assert await client.settlement.ReverseSettlement(reverse, metadata=md) == first
     other = await client.settlement.ReverseSettlement(spb.ReverseSettlementRequest(msg_id="pos-r2", original_msg_id="pos-1"), metadata=md)
     assert other == first
-    assert (await check(client, card_no)).balance_fen == 100000
+    assert await balance(client, card_no) == 100000
     # The POS timed out before "pos-2" reached us: reversing it records a no-op and blocks the late original.
     nothing = await client.settlement.ReverseSettlement(spb.ReverseSettlementRequest(msg_id="pos-r3", original_msg_id="pos-2"), metadata=md)
     assert nothing.outcome == "nothing_to_reverse"
     await _refused(client.settlement.Settle(spb.SettleRequest(msg_id="pos-2", card_no=card_no, pin=PIN, care_type=spb.CARE_TYPE_PHARMACY, items=items(3000)),
                                             metadata=md), grpc.StatusCode.FAILED_PRECONDITION, "ALREADY_REVERSED")
-    assert (await check(client, card_no)).balance_fen == 100000
+    assert await balance(client, card_no) == 100000
 
 
 async def test_reconciliation_matches_or_names_the_differences(mesh: Mesh) -> None:
@@ -183,10 +183,14 @@ async def test_citizen_id_and_electronic_card_identify_the_holder(mesh: Mesh) ->
     client = await mesh.start()
     person_id, card_no, citizen_id = await insured(mesh, 5, category=identity_pb2.INSURED_CATEGORY_FLEXIBLE)
     by_id = await client.settlement.CheckCard(spb.CheckCardRequest(citizen_id=citizen_id), metadata=HOSPITAL.metadata())
-    assert (by_id.card_no, by_id.person_id, by_id.insured_category, by_id.balance_fen) == (card_no, person_id, "flexible", 100000)
+    # An ID number alone names the holder but does not show the account (the card was not presented).
+    assert (by_id.card_no, by_id.person_id, by_id.insured_category, by_id.balance_fen) == (card_no, person_id, "flexible", 0)
+    with_pin = await client.settlement.CheckCard(spb.CheckCardRequest(card_no=card_no, pin=PIN), metadata=HOSPITAL.metadata())
+    assert with_pin.balance_fen == 100000
     secret = mesh.runtimes["settlement"].settings.token_secret
     token = issue_ecard_token(card_no, int(time.time()) + 60, secret)
-    assert (await client.settlement.CheckCard(spb.CheckCardRequest(ecard_token=token), metadata=HOSPITAL.metadata())).card_no == card_no
+    by_qr = await client.settlement.CheckCard(spb.CheckCardRequest(ecard_token=token), metadata=institution("H99990002").metadata())
+    assert (by_qr.card_no, by_qr.balance_fen) == (card_no, 100000)
     md = await PHARMACY.signed_in(client.settlement)
     paid = await client.settlement.Settle(spb.SettleRequest(msg_id="qr-1", ecard_token=token, care_type=spb.CARE_TYPE_PHARMACY, items=items(1500)), metadata=md)
     assert paid.acct_pay_fen == 1500  # the QR code stands in for card + PIN
@@ -210,7 +214,7 @@ async def test_wrong_pins_at_the_pos_lock_the_card_everywhere(mesh: Mesh) -> Non
     await _refused(attempt(5, "000000"), grpc.StatusCode.FAILED_PRECONDITION, "PIN_LOCKED")
     await _refused(attempt(6, PIN), grpc.StatusCode.FAILED_PRECONDITION, "PIN_LOCKED")
     await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card_no)), lambda r: r.card.state == cards_pb2.CARD_STATE_LOCKED)
-    assert (await check(client, card_no)).balance_fen == 100000
+    assert await balance(client, card_no) == 100000
 
 
 async def test_legacy_medical_card_balance_merges_on_activation(mesh: Mesh) -> None:
@@ -229,9 +233,9 @@ async def test_legacy_medical_card_balance_merges_on_activation(mesh: Mesh) -> N
     await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card.card.card_no)), lambda r: r.card.state == cards_pb2.CARD_STATE_READY)
     await client.cards.HandOutCard(cards_pb2.HandOutCardRequest(request_id="lg-h", card_no=card.card.card_no,
                                                                 pickup_certificate_no=card.card.pickup_certificate_no, citizen_id=citizen_id))
-    assert (await check(client, card.card.card_no)).balance_fen == 0  # not merged before activation
+    assert await balance(client, card.card.card_no) == 0  # not merged before activation
     await client.cards.ActivateCard(cards_pb2.ActivateCardRequest(request_id="lg-a", card_no=card.card.card_no, channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
-    await eventually(lambda: check(client, card.card.card_no), lambda r: r.balance_fen == 12345)
+    await eventually(lambda: balance(client, card.card.card_no), lambda b: b == 12345)
     entries = await client.settlement.ListAccountEntries(spb.ListAccountEntriesRequest(card_no=card.card.card_no), )
     assert [(e.kind, e.amount_fen) for e in entries.entries] == [(spb.ENTRY_KIND_MOVE_IN, 12345)]
 
