@@ -11,6 +11,7 @@
   sscard audit SERVICE [--subject ID] [--action PREFIX]
   sscard card-story CARD_NO a card's story across identity, cards, loss and settlement
   sscard token KIND ID ...  a development credential (JWT) for grpcurl and scripts
+  sscard probe SERVICE      Kubernetes exec probe: the service's gRPC health over mTLS
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.ops import _database
+
+    # Only the databases: the migrations Job holds no certificate, signing key or issuer keys.
     async def run() -> None:
         for service in SERVICES if args.service == "all" else [args.service]:
-            runtime = _create(service, Settings.from_env(service))
-            applied = await runtime.db.migrate()
+            db = _database(service, Settings.from_env(service))
+            applied = await db.migrate()
             print(f"{service}: applied migrations {applied or 'none (up to date)'}")
-            await runtime.db.close()
+            await db.close()
 
     asyncio.run(run())
     return 0
@@ -206,6 +210,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(play(targets, _pki_dir()))
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """Kubernetes exec probe: the gRPC health check of this container's own service over mutual
+    TLS (its SSCARD_TLS_* files), because a kubelet gRPC probe cannot speak TLS. Exit 0 = SERVING."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from services.common.trust import channel_credentials
+
+    settings = Settings.from_env(args.service)
+    port = settings.grpc_addr.rsplit(":", 1)[1]
+    # Dial the loopback, but check the certificate against the name peers use (a SAN of every service certificate).
+    with grpc.secure_channel(f"127.0.0.1:{port}", channel_credentials(settings.tls_ca, settings.tls_cert, settings.tls_key),
+                             options=[("grpc.ssl_target_name_override", args.service)]) as channel:
+        try:
+            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=args.timeout).status
+        except grpc.RpcError as error:
+            print(f"{args.service}: {error.code().name}", file=sys.stderr)
+            return 1
+    print(f"{args.service}: {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
+    return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
 def cmd_loss_latency(args: argparse.Namespace) -> int:
     from services.ops import print_loss_latency
 
@@ -286,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("service", choices=[*SERVICES, "all"])
     migrate.set_defaults(func=cmd_migrate)
+    probe = sub.add_parser("probe", help="health of this container's service over mTLS (Kubernetes exec probe)")
+    probe.add_argument("service", choices=SERVICES)
+    probe.add_argument("--timeout", type=float, default=2.0)
+    probe.set_defaults(func=cmd_probe)
     sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
     sub.add_parser("status", help="health, version, outbox backlog and consumer lag of every service").set_defaults(func=cmd_status)
     outbox = sub.add_parser("outbox", help="list outbox rows not published in time")

@@ -8,7 +8,7 @@ on stored facts (whose card is this? which region?) are checked by the servicer 
 has loaded them, through `check_subject`, against the same rule; a rule whose subject
 was never checked fails the call (tests/security walks every rule).
 
-docs/security.md renders this table (tests/security/test_policy.py keeps them equal).
+docs/security.md renders this table (tests/security/test_policy_doc.py keeps them equal).
 """
 
 from __future__ import annotations
@@ -179,6 +179,23 @@ POLICY: dict[str, tuple[Rule, ...]] = {
     f"/{_SETL}/GetAccount": (allow(INSTITUTION, "card_presented"), allow(CITIZEN, "own_person"), allow(FUND_STAFF, "own_region"), allow(CLERK)),
     f"/{_SETL}/ListAccountEntries": (allow(INSTITUTION, "card_presented"), allow(CITIZEN, "own_person"), allow(FUND_STAFF, "own_region"), allow(CLERK)),
 }
+
+
+def render_markdown(policy: Mapping[str, tuple[Rule, ...]] | None = None) -> str:
+    """The policy table as the Markdown table of docs/security.md: one row per RPC, each
+    principal kind that may call it with its conditions in words (DESCRIPTIONS)."""
+    lines = ["| service | RPC | who may call it, and on which conditions |", "|---|---|---|"]
+    for method, rules in (POLICY if policy is None else policy).items():
+        service, rpc = method.strip("/").split("/")
+        parts: list[str] = []
+        for i, r in enumerate(rules):
+            if not r.when and i and not rules[i - 1].when:
+                parts[-1] += f", `{r.kind}`"  # kinds without conditions share a line
+            else:
+                parts.append(f"`{r.kind}`" + (" — " + "; ".join(DESCRIPTIONS[c] for c in r.when) if r.when else ""))
+        who = "<br>".join(parts)
+        lines.append(f"| {service.split('.')[1]} | `{rpc}` | {who} |")
+    return "\n".join(lines) + "\n"
 
 
 # --- enforcement ------------------------------------------------------------------------------
