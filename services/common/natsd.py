@@ -94,7 +94,10 @@ def permissions(user: str) -> dict[str, dict[str, list[str]]]:
 
 
 def generate_password() -> str:
-    return secrets.token_urlsafe(24)
+    """Letters and digits, starting with a letter: nats-server parses a value it reads through a
+    variable reference (`$SSCARD_NATS_PASSWORD_<USER>`), and one that looks like a number or a
+    date (token_urlsafe's `2024-...`) stops the server."""
+    return "p" + secrets.token_hex(24)
 
 
 def ensure_credentials(directory: Path, users: tuple[str, ...] = USERS) -> dict[str, str]:
