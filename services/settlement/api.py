@@ -25,7 +25,7 @@ from services.common.errors import (
 )
 from services.common.ids import new_id
 from services.settlement import benefits, domain, store
-from services.settlement.lossfeed import LossFeedGuard
+from services.settlement.feeds import FeedGuard
 from services.settlement.domain import Account, CardProjection
 from sscard.events.v1 import settlement_events_pb2 as events
 from sscard.settlement.v1 import settlement_pb2 as pb
@@ -65,8 +65,8 @@ class SettlementCore:
         self.institutions = runtime.institutions
         self._benefits: dict[str, tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]] = {}
         self._sign_nos: dict[tuple[str, str], str] = {}
-        self.loss_feed = LossFeedGuard(runtime)
-        runtime.background("loss-feed-guard", self.loss_feed.run)
+        self.feeds = FeedGuard(runtime)
+        runtime.background("feed-guard", self.feeds.run)
 
     def institution(self) -> Institution:
         """The calling designated institution (authenticated and checked active by access.py)."""
@@ -155,19 +155,29 @@ class SettlementCore:
             ytd = benefits.YearToDate()
         return benefits.split_bill(bill, home=policy, treatment=catalog, ytd=ytd, account_balance_fen=account.balance_fen)
 
-    async def lost_upstream(self, card_no: str, ecard_token: str, context: grpc.aio.ServicerContext) -> bool:
-        """Whether the loss service says the card is lost, asked only while our loss feed lags (lossfeed.py)."""
-        if self.loss_feed.fresh():
-            return False
-        if ecard_token:
-            card_no = verify_ecard_token(ecard_token, self.token_secret, int(time.time()))
-        return await self.loss_feed.lost_upstream(card_no, context.time_remaining())
+    async def refused_upstream(self, request: Any, context: grpc.aio.ServicerContext) -> str | None:
+        """Why the producers of our lagging feeds say the requested card may not settle; asked only
+        while a feed lags (feeds.py), so the hot path makes no call."""
+        if not self.feeds.stale():
+            return None
+
+        async def read(conn: Any) -> tuple[CardProjection, Account | None] | None:
+            try:
+                card, _ = await self.card(conn, request.card_no, request.ecard_token, getattr(request, "citizen_id", ""))
+            except NotFound:
+                return None  # the transaction refuses it precisely
+            return card, await store.get_account(conn, card.person_id)
+
+        found = await self.db.read(read)
+        if found is None:
+            return None
+        return await self.feeds.refusal_upstream(*found, context.time_remaining())
 
     async def usable_card(
-        self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int, lost_upstream: bool = False,
+        self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int, upstream: str | None = None,
     ) -> None:
         """Refuse a card that may not settle, leaving a trace: the refusal event, the wrong-PIN count."""
-        reason = domain.refusal_reason(card, self.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
+        reason = domain.refusal_reason(card, self.max_pin_attempts(card)) or upstream
         if reason:
             observability.SETTLEMENT_REFUSALS.labels("settlement", reason).inc()
             await uow.emit("card.refused", card.card_no, events.SettlementRefused(
@@ -275,12 +285,14 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
 
     async def CheckCard(self, request: pb.CheckCardRequest, context: grpc.aio.ServicerContext) -> pb.CheckCardResponse:
         institution = self.core.institution()
-        lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
+        upstream = await self.core.refused_upstream(request, context)
 
         async def work(uow: UnitOfWork) -> pb.CheckCardResponse:
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id, for_update=bool(request.pin))
             account = await store.get_account(uow.conn, card.person_id)
-            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
+            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or upstream
+            if not reason and account is not None and account.closed:
+                reason = "ACCOUNT_CLOSED"
             if not reason and request.pin and not vouched:
                 await self.core.check_pin(uow, card, request.pin, institution.code)
             return pb.CheckCardResponse(
@@ -312,14 +324,14 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         institution = self.core.institution()
         require(request.msg_id, "msg_id")
         bill = self.core.bill(institution, request.care_type, request.items)
-        lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
+        upstream = await self.core.refused_upstream(request, context)
 
         async def work(uow: UnitOfWork) -> pb.SettleResponse:
             await self.core.check_signed_in(uow.conn, context, institution)
             if await store.reversal(uow.conn, institution.code, request.msg_id):
                 raise FailedPrecondition("ALREADY_REVERSED", f"msg_id {request.msg_id} was reversed; settle again with a new msg_id")
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, for_update=True)
-            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen, lost_upstream)
+            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen, upstream)
             account = await self.core.account_of(uow.conn, card, for_update=True)
             split = await self.core.split(uow.conn, bill, account, institution)
             setl_id = new_id("setl")

@@ -61,6 +61,19 @@ def refusal_reason(card: CardProjection, max_pin_attempts: int = 6) -> str | Non
     return None
 
 
+def card_state_refusal(card_state: str) -> str | None:
+    """Why a card in this state (as the cards service says it) may not settle, final states first."""
+    return refusal_reason(CardProjection(card_no="", person_id="", region_code="", card_state=card_state), max_pin_attempts=1 << 30)
+
+
+def holder_refusal(deceased: bool, home_province: str, current_province: str) -> str | None:
+    """Death (销户, payout to the heirs) and a move out of the province (账户迁移) close the
+    personal account: nothing settles on it again."""
+    if deceased or home_province != current_province:
+        return "ACCOUNT_CLOSED"
+    return None
+
+
 def pin_attempt(card: CardProjection, pin: str, pepper: bytes, max_attempts: int) -> tuple[CardProjection, SscardError | None]:
     """Check the PIN at the POS. Once the holder enabled a PIN every card transaction needs it;
     wrong PINs count, and the region's N-th consecutive one locks the card. Returns the updated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -209,3 +210,53 @@ async def test_where_the_region_says_so_only_the_most_recent_recorded_expense_is
     claimed = (await client.loss.ClaimLossPeriodRefund(claim("c4", last_day, 4200))).claim
     review = loss_pb2.ReviewLossPeriodRefundRequest(request_id="r95", claim_id=claimed.claim_id, approve=True, reviewer="clerk-9")
     assert (await client.loss.ReviewLossPeriodRefund(review, metadata=fund_of("370100").metadata())).claim.status == loss_pb2.REFUND_STATUS_APPROVED
+
+
+async def stop_consumers(mesh: Mesh, service: str, *streams: str) -> list:
+    """Stop a service's consumers of these streams (its projections stop moving); returns them to restart."""
+    runtime = mesh.runtimes[service]
+    stopped = []
+    for consumer in [c for c in runtime.consumers if c.stream in streams]:
+        task = next(t for t in runtime._tasks if t.get_name() == f"{service}:{consumer.name}")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        stopped.append(consumer)
+    return stopped
+
+
+async def test_death_transfer_out_and_a_withdrawn_card_stop_settlement_within_the_loss_bound_while_the_feeds_lag(mesh: Mesh) -> None:
+    # Issue 16 bug 6: the fail-closed bound of a loss report (feeds.py) holds for the IDENTITY and CARDS feeds too.
+    from tests.mesh.test_loss import holder
+    from tests.mesh.test_story import check, settle
+    from tests.service.test_ops_and_errors import _refused
+
+    bound = 0.3
+    mesh.overrides = {"loss_feed_max_lag_s": bound}
+    client = await mesh.start()
+    dead, dead_card, _ = await holder(mesh, serial=61)
+    moved, moved_card, _ = await holder(mesh, serial=62)
+    _, recalled_card, _ = await holder(mesh, serial=63)
+    _, live_card, _ = await holder(mesh, serial=64)
+    await mesh.settle_idle()
+    stopped = await stop_consumers(mesh, "settlement", "IDENTITY", "CARDS")
+
+    await client.identity.RecordDeath(identity_pb2.RecordDeathRequest(
+        request_id="death-61", person_id=dead, date_of_death=business_date(mesh.clock.now()).isoformat(), death_certificate_ref="SW-61"))
+    await client.identity.TransferInsurance(identity_pb2.TransferInsuranceRequest(
+        request_id="move-62", person_id=moved, to_region_code="450100", scope=identity_pb2.TRANSFER_SCOPE_OUT_OF_PROVINCE,
+        transfer_certificate_ref="ZY-62"))
+    await client.cards.RecallCard(cards_pb2.RecallCardRequest(request_id="recall-63", card_no=recalled_card, what_is_wrong="photo"))
+    await asyncio.sleep(bound + 0.3)
+
+    await _refused(settle(client, dead_card, 100, "after-death"), grpc.StatusCode.FAILED_PRECONDITION, "ACCOUNT_CLOSED")
+    await _refused(settle(client, moved_card, 100, "after-move"), grpc.StatusCode.FAILED_PRECONDITION, "ACCOUNT_CLOSED")
+    await _refused(settle(client, recalled_card, 100, "after-recall"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_NOT_ACTIVE")
+    assert (await check(client, dead_card)).refusal_reason == "ACCOUNT_CLOSED"
+    assert (await settle(client, live_card, 100, "live")).acct_pay_fen == 100  # asked, and nothing stops it
+
+    # The holder's service cannot answer while the feed lags: fail closed, retryable.
+    await mesh.runtimes.pop("identity").stop()
+    await _refused(settle(client, live_card, 100, "no-identity"), grpc.StatusCode.UNAVAILABLE, "HOLDER_STATE_UNKNOWN")
+    runtime = mesh.runtimes["settlement"]
+    for consumer in stopped:
+        runtime._spawn(consumer.name, consumer.run)
