@@ -260,3 +260,28 @@ async def test_death_transfer_out_and_a_withdrawn_card_stop_settlement_within_th
     runtime = mesh.runtimes["settlement"]
     for consumer in stopped:
         runtime._spawn(consumer.name, consumer.run)
+
+
+async def test_an_employer_applies_for_staff_it_has_just_registered(mesh: Mesh) -> None:
+    # Issue 16 bug 7: a fact the caller just created (the membership) is not denied while it crosses the bus.
+    from tests.mesh.test_cards import person
+    from tests.service.test_ops_and_errors import _refused
+
+    client = await mesh.start()
+    unit = (await client.identity.CreateEmployerUnit(identity_pb2.CreateEmployerUnitRequest(
+        request_id="unit-7", name="大连示范有限公司", credit_code="91210200MA3C00007X", region_code="210200"))).unit
+    stopped = await stop_consumers(mesh, "cards", "IDENTITY")  # the memberships are on their way, slowly
+    staff = [(await person(mesh, 70 + i, "210200", category=identity_pb2.INSURED_CATEGORY_EMPLOYEE, employer_unit_id=unit.unit_id))[0]
+             for i in range(2)]
+    outsider, _ = await person(mesh, 79, "210200")
+    batch = cards_pb2.ApplyForCardsBatchRequest(request_id="batch-7", employer_unit_id=unit.unit_id, person_ids=[*staff, outsider])
+    await _refused(client.cards.ApplyForCardsBatch(batch, timeout=1.0), grpc.StatusCode.UNAVAILABLE, "MEMBERSHIP_NOT_YET_KNOWN")
+
+    async def memberships_arrive() -> None:
+        await asyncio.sleep(0.3)
+        for consumer in stopped:
+            mesh.runtimes["cards"]._spawn(consumer.name, consumer.run)
+
+    applied, _ = await asyncio.gather(client.cards.ApplyForCardsBatch(batch, timeout=10.0), memberships_arrive())
+    assert [o.refusal_reason for o in applied.outcomes] == ["", "", "NOT_A_MEMBER"]
+    assert all(o.card.employer_unit_id == unit.unit_id for o in applied.outcomes[:2])
