@@ -285,3 +285,37 @@ async def test_an_employer_applies_for_staff_it_has_just_registered(mesh: Mesh) 
     applied, _ = await asyncio.gather(client.cards.ApplyForCardsBatch(batch, timeout=10.0), memberships_arrive())
     assert [o.refusal_reason for o in applied.outcomes] == ["", "", "NOT_A_MEMBER"]
     assert all(o.card.employer_unit_id == unit.unit_id for o in applied.outcomes[:2])
+
+
+async def test_the_old_medical_card_settles_and_can_be_reported_lost_until_the_new_card_is_activated(mesh: Mesh) -> None:
+    # Issue 16 bug 9, seeds 003 and 004: "社保卡未启用前,原医保卡正常使用"; on activation "原医保卡自动注销,
+    # 医保个人账户余额自动划转至社保卡".
+    from tests.mesh.test_story import check, issue_card, settle
+    from tests.service.test_ops_and_errors import _refused
+
+    client = await mesh.start()
+    citizen_id = make_citizen_id("370102", date(1960, 5, 5), 93)
+    person = await register(mesh, citizen_id, "370100", "reg-93")
+    legacy = "YB370100000093"
+    registered = await eventually(lambda: client.settlement.RegisterLegacyAccount(spb.RegisterLegacyAccountRequest(
+        request_id="lg-93", person_id=person.person_id, legacy_card_no=legacy, balance_fen=5000), metadata=fund_of("370100").metadata()),
+        lambda r: True)
+    assert registered.status == "pending"
+    assert (await settle(client, legacy, 1200, "old-1")).balance_fen == 3800  # on the old card's own balance
+    assert (await check(client, legacy)).balance_fen == 3800
+
+    await eventually(lambda: client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+        request_id="t93", card_no=legacy, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name=NAME)), lambda r: True)
+    await eventually(lambda: check(client, legacy), lambda r: r.refusal_reason == "CARD_REPORTED_LOST")
+    await _refused(settle(client, legacy, 100, "old-lost"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
+    await client.loss.LiftLoss(loss_pb2.LiftLossRequest(request_id="u93", card_no=legacy, citizen_id=citizen_id))
+    await eventually(lambda: check(client, legacy), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+    assert (await settle(client, legacy, 800, "old-2")).balance_fen == 3000
+
+    card = await issue_card(mesh, person.person_id, citizen_id)  # activated at the bank outlet: the balance moves
+    await eventually(lambda: check(client, card.card_no), lambda r: r.balance_fen == 3000)
+    await _refused(settle(client, legacy, 100, "old-after"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPLACED")
+    await mesh.settle_idle()
+    await _refused(client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+        request_id="t93-after", card_no=legacy, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name=NAME)),
+        grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPLACED")
