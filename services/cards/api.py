@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from typing import Any
@@ -16,11 +17,14 @@ from services.common.app import Runtime
 from services.common.auth import issue_ecard_token
 from services.common.clock import business_date
 from services.common.db import UnitOfWork
-from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require
+from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable, require
 from sscard.cards.v1 import cards_pb2 as pb
 from sscard.cards.v1 import cards_pb2_grpc
 from sscard.events.v1 import cards_events_pb2 as events
+from sscard.identity.v1 import identity_pb2, identity_pb2_grpc
 
+# How long a batch waits at most for memberships identity already recorded to reach cards over the bus.
+MEMBERSHIP_WAIT_S = 5.0
 # The QR code refreshes every minute in the holder's app (real time: it is a credential).
 ECARD_TTL_S = 60
 KINDS = {
@@ -146,6 +150,46 @@ class CardsCore:
         await store.insert_card(uow.conn, card)
         await self.publish(uow, card, "applied")
         return card
+
+    async def await_members(self, person_ids: list[str], unit_id: str, context: grpc.aio.ServicerContext) -> None:
+        """An employer applies for staff it has just registered: identity has recorded the membership,
+        but it may still be on its way to cards over the bus. Wait for it within the call's deadline
+        (at most MEMBERSHIP_WAIT_S); UNAVAILABLE / MEMBERSHIP_NOT_YET_KNOWN, retryable, if it has not
+        come by then. Persons identity itself does not count in the unit are left to the batch, which
+        refuses them NOT_A_MEMBER."""
+        unknown = await self._not_yet_members(person_ids, unit_id)
+        if not unknown:
+            return
+        said = await asyncio.gather(*(self._member_upstream(p, unit_id, context) for p in unknown))
+        waiting = [p for p, member in zip(unknown, said) if member]
+        loop = asyncio.get_running_loop()
+        budget = min(MEMBERSHIP_WAIT_S, max((context.time_remaining() or MEMBERSHIP_WAIT_S) - 0.25, 0.0))
+        deadline = loop.time() + budget
+        while waiting:
+            waiting = await self._not_yet_members(waiting, unit_id)
+            if waiting and loop.time() >= deadline:
+                raise Unavailable("MEMBERSHIP_NOT_YET_KNOWN", f"{len(waiting)} person(s) the unit registered are not yet known to the cards "
+                                  "service; retry with the same request_id", person_id=waiting[0])
+            if waiting:
+                await asyncio.sleep(0.02)
+
+    async def _not_yet_members(self, person_ids: list[str], unit_id: str) -> list[str]:
+        async def read(conn: Any) -> list[str]:
+            return [p for p in person_ids if not domain.is_member(await store.get_person(conn, p), unit_id)]
+
+        return await self.db.read(read)
+
+    async def _member_upstream(self, person_id: str, unit_id: str, context: grpc.aio.ServicerContext) -> bool:
+        """Whether identity (the source of the fact) counts the person in the unit."""
+        stub = identity_pb2_grpc.IdentityServiceStub(self.rt.peer("identity"))
+        try:
+            reply = await stub.GetPerson(identity_pb2.GetPersonRequest(person_id=person_id), timeout=min(context.time_remaining() or 2.0, 2.0))
+        except grpc.aio.AioRpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return False
+            raise Unavailable("MEMBERSHIP_NOT_YET_KNOWN", "the unit's membership cannot be confirmed now; retry with the same request_id",
+                              person_id=person_id) from None
+        return reply.person.employer_unit_id == unit_id
 
     async def activate(self, uow: UnitOfWork, card: Card, channel: str) -> Card:
         if card.state is CardState.ACTIVE:
@@ -314,12 +358,13 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         require(list(request.person_ids), "person_ids")
         if len(request.person_ids) > 1000 or len(set(request.person_ids)) != len(request.person_ids):
             raise InvalidArgument("INVALID_BATCH", "a batch names at most 1000 distinct persons", field="person_ids")
+        await self.core.await_members(list(request.person_ids), request.employer_unit_id, context)
 
         async def work(uow: UnitOfWork) -> pb.ApplyForCardsBatchResponse:
             response = pb.ApplyForCardsBatchResponse()
             for person_id in request.person_ids:
                 person = await store.get_person(uow.conn, person_id)
-                if person is None or person.employer_unit_id != request.employer_unit_id:
+                if not domain.is_member(person, request.employer_unit_id):
                     response.outcomes.add(person_id=person_id, refusal_reason="NOT_A_MEMBER")
                     continue
                 try:

@@ -78,6 +78,11 @@ class PersonView:
     employer_unit_id: str = ""
 
 
+def is_member(person: PersonView | None, unit_id: str) -> bool:
+    """Whether cards knows this person as staff of the employer unit (单位) applying for them."""
+    return person is not None and person.employer_unit_id == unit_id
+
+
 @dataclass(frozen=True)
 class Card:
     card_no: str

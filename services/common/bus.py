@@ -122,8 +122,8 @@ class OutboxRelay:
 
     After a pass that drained the outbox it writes its heartbeat (at most every `heartbeat_every_s`)
     to the `heartbeats` bucket under the service's name: every row committed before that wall time
-    (µs) is on JetStream. Settlement uses the loss relay's heartbeat to bound how stale its view of
-    lost cards can be (services/settlement/lossfeed.py).
+    (µs) is on JetStream. Settlement uses the loss, identity and cards relays' heartbeats to bound how
+    stale its views of lost cards, closed accounts and withdrawn cards can be (services/settlement/feeds.py).
     """
 
     def __init__(

@@ -45,7 +45,7 @@ CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
     "loss": {"CARDS": ("loss-cards",), "SETTLEMENT": ("loss-settlement",), "LOSS": ("loss-bank",)},
     "settlement": {"IDENTITY": ("settlement-identity",), "CARDS": ("settlement-cards",), "LOSS": ("settlement-loss",)},
 }
-# Services that read relay heartbeats (settlement bounds the staleness of its lost-card view by the loss relay's).
+# Services that read relay heartbeats (settlement bounds the staleness of its projections by the loss, identity and cards relays').
 READS_HEARTBEATS = ("settlement",)
 JS = "$JS.API"
 

@@ -37,6 +37,10 @@ LOSS_REFUSAL_LATENCY = Histogram(
 LOSS_READ_THROUGHS = Counter(
     "sscard_settlement_loss_read_throughs_total", "Settlements that asked the loss service because the loss feed lagged", ["service"]
 )
+FEED_READ_THROUGHS = Counter(
+    "sscard_settlement_feed_read_throughs_total", "Settlements that asked a producer because its feed lagged (loss, identity, cards)",
+    ["service", "stream"],
+)
 SETTLEMENT_REFUSALS = Counter("sscard_settlement_refusals_total", "Settlements refused", ["service", "reason"])
 
 _started_ports: set[int] = set()

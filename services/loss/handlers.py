@@ -47,7 +47,18 @@ def subscriptions() -> dict[str, list[Subscription]]:
             ),
         )
 
+    async def legacy_card_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.LegacyCardChanged) -> None:
+        """The old medical card (医保卡): reportable lost until the new card's activation merges it."""
+        await store.upsert_card(uow.conn, CardView(
+            card_no=event.card_no, person_id=event.person_id, citizen_id=event.citizen_id, name=event.name,
+            region_code=event.region_code, state=event.state, pin_enabled=False, bank_code="",
+        ))
+
     return {
         "CARDS": [Subscription(f"sscard.cards.card.{what}", cards_events_pb2.CardChanged, card_changed) for what in CARD_EVENTS],
-        "SETTLEMENT": [Subscription("sscard.settlement.card.refused", settlement_events_pb2.SettlementRefused, settlement_refused, ordered=False)],
+        "SETTLEMENT": [
+            Subscription("sscard.settlement.card.refused", settlement_events_pb2.SettlementRefused, settlement_refused, ordered=False),
+            *(Subscription(f"sscard.settlement.legacy.{what}", settlement_events_pb2.LegacyCardChanged, legacy_card_changed)
+              for what in ("registered", "merged")),
+        ],
     }

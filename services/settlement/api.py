@@ -25,7 +25,7 @@ from services.common.errors import (
 )
 from services.common.ids import new_id
 from services.settlement import benefits, domain, store
-from services.settlement.lossfeed import LossFeedGuard
+from services.settlement.feeds import FeedGuard
 from services.settlement.domain import Account, CardProjection
 from sscard.events.v1 import settlement_events_pb2 as events
 from sscard.settlement.v1 import settlement_pb2 as pb
@@ -65,8 +65,8 @@ class SettlementCore:
         self.institutions = runtime.institutions
         self._benefits: dict[str, tuple[benefits.BenefitPolicy, benefits.CatalogPolicy]] = {}
         self._sign_nos: dict[tuple[str, str], str] = {}
-        self.loss_feed = LossFeedGuard(runtime)
-        runtime.background("loss-feed-guard", self.loss_feed.run)
+        self.feeds = FeedGuard(runtime)
+        runtime.background("feed-guard", self.feeds.run)
 
     def institution(self) -> Institution:
         """The calling designated institution (authenticated and checked active by access.py)."""
@@ -113,6 +113,23 @@ class SettlementCore:
             raise NotFound("ACCOUNT_NOT_FOUND", "the card's holder has no personal account")
         return account
 
+    async def drawn_on(self, conn: Any, card: CardProjection, for_update: bool = False) -> Account:
+        """The account a settlement on this card draws on: the personal account, or for an old
+        medical card not yet merged, that card's own balance."""
+        account = await self.account_of(conn, card, for_update)
+        if card.card_state != domain.LEGACY:
+            return account
+        legacy = await store.legacy_account_by_card(conn, card.card_no, for_update)
+        return domain.on_legacy_balance(account, card.card_no, legacy.balance_fen if legacy else 0)
+
+    async def post_debit(self, uow: UnitOfWork, card: CardProjection, account: Account, amount_fen: int, setl_id: str) -> None:
+        """Book a settlement's personal-account share: a journal entry, or the old medical card's balance."""
+        if card.card_state == domain.LEGACY:
+            await store.save_legacy_account(uow.conn, account.person_id, card.card_no, account.balance_fen, "pending")
+            return
+        await store.save_account(uow.conn, account)
+        await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="settlement", amount_fen=-amount_fen, reference=setl_id, at_us=uow.now_us)
+
     def bill(self, institution: Institution, care_type: int, items: Any) -> benefits.Bill:
         care = CARE_TYPES.get(care_type)
         if care is None:
@@ -155,19 +172,29 @@ class SettlementCore:
             ytd = benefits.YearToDate()
         return benefits.split_bill(bill, home=policy, treatment=catalog, ytd=ytd, account_balance_fen=account.balance_fen)
 
-    async def lost_upstream(self, card_no: str, ecard_token: str, context: grpc.aio.ServicerContext) -> bool:
-        """Whether the loss service says the card is lost, asked only while our loss feed lags (lossfeed.py)."""
-        if self.loss_feed.fresh():
-            return False
-        if ecard_token:
-            card_no = verify_ecard_token(ecard_token, self.token_secret, int(time.time()))
-        return await self.loss_feed.lost_upstream(card_no, context.time_remaining())
+    async def refused_upstream(self, request: Any, context: grpc.aio.ServicerContext) -> str | None:
+        """Why the producers of our lagging feeds say the requested card may not settle; asked only
+        while a feed lags (feeds.py), so the hot path makes no call."""
+        if not self.feeds.stale():
+            return None
+
+        async def read(conn: Any) -> tuple[CardProjection, Account | None] | None:
+            try:
+                card, _ = await self.card(conn, request.card_no, request.ecard_token, getattr(request, "citizen_id", ""))
+            except NotFound:
+                return None  # the transaction refuses it precisely
+            return card, await store.get_account(conn, card.person_id)
+
+        found = await self.db.read(read)
+        if found is None:
+            return None
+        return await self.feeds.refusal_upstream(*found, context.time_remaining())
 
     async def usable_card(
-        self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int, lost_upstream: bool = False,
+        self, uow: UnitOfWork, card: CardProjection, pin: str, vouched: bool, institution: Institution, fen: int, upstream: str | None = None,
     ) -> None:
         """Refuse a card that may not settle, leaving a trace: the refusal event, the wrong-PIN count."""
-        reason = domain.refusal_reason(card, self.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
+        reason = domain.refusal_reason(card, self.max_pin_attempts(card)) or upstream
         if reason:
             observability.SETTLEMENT_REFUSALS.labels("settlement", reason).inc()
             await uow.emit("card.refused", card.card_no, events.SettlementRefused(
@@ -198,6 +225,13 @@ class SettlementCore:
         account = await store.get_account(uow.conn, row.person_id, for_update=True)
         if account is None:
             raise NotFound("ACCOUNT_NOT_FOUND", "the settlement's account is gone")
+        legacy = await store.legacy_account_by_card(uow.conn, row.card_no, for_update=True) if row.acct_pay_fen else None
+        if legacy is not None and legacy.status == "pending" and not account.closed:
+            # Drawn on an old medical card not yet merged: its own balance gets the share back.
+            balance = legacy.balance_fen + row.acct_pay_fen
+            await store.save_legacy_account(uow.conn, row.person_id, row.card_no, balance, "pending")
+            await store.set_settlement_status(uow.conn, row.setl_id, "revoked")
+            return domain.on_legacy_balance(account, row.card_no, balance)
         if row.acct_pay_fen and not account.closed:
             account = domain.credit(account, row.acct_pay_fen)
             await store.save_account(uow.conn, account)
@@ -275,12 +309,14 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
 
     async def CheckCard(self, request: pb.CheckCardRequest, context: grpc.aio.ServicerContext) -> pb.CheckCardResponse:
         institution = self.core.institution()
-        lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
+        upstream = await self.core.refused_upstream(request, context)
 
         async def work(uow: UnitOfWork) -> pb.CheckCardResponse:
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, request.citizen_id, for_update=bool(request.pin))
-            account = await store.get_account(uow.conn, card.person_id)
-            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or ("CARD_REPORTED_LOST" if lost_upstream else None)
+            account = await self.core.drawn_on(uow.conn, card) if await store.get_account(uow.conn, card.person_id) else None
+            reason = domain.refusal_reason(card, self.core.max_pin_attempts(card)) or upstream
+            if not reason and account is not None and account.closed:
+                reason = "ACCOUNT_CLOSED"
             presented = vouched
             if not reason and request.pin and not vouched:
                 await self.core.check_pin(uow, card, request.pin, institution.code)
@@ -308,7 +344,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             reason = domain.refusal_reason(card, self.core.max_pin_attempts(card))
             if reason:
                 raise FailedPrecondition(reason, f"card {card.card_no} may not settle: {reason}", card_no=card.card_no)
-            account = await self.core.account_of(conn, card)
+            account = await self.core.drawn_on(conn, card)
             return pb.PreSettleResponse(**_split_pb(await self.core.split(conn, bill, account, institution)))
 
         return await self.db.read(read)
@@ -317,21 +353,20 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         institution = self.core.institution()
         require(request.msg_id, "msg_id")
         bill = self.core.bill(institution, request.care_type, request.items)
-        lost_upstream = await self.core.lost_upstream(request.card_no, request.ecard_token, context)
+        upstream = await self.core.refused_upstream(request, context)
 
         async def work(uow: UnitOfWork) -> pb.SettleResponse:
             await self.core.check_signed_in(uow.conn, context, institution)
             if await store.reversal(uow.conn, institution.code, request.msg_id):
                 raise FailedPrecondition("ALREADY_REVERSED", f"msg_id {request.msg_id} was reversed; settle again with a new msg_id")
             card, vouched = await self.core.card(uow.conn, request.card_no, request.ecard_token, for_update=True)
-            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen, lost_upstream)
-            account = await self.core.account_of(uow.conn, card, for_update=True)
+            await self.core.usable_card(uow, card, request.pin, vouched, institution, bill.total_fen, upstream)
+            account = await self.core.drawn_on(uow.conn, card, for_update=True)
             split = await self.core.split(uow.conn, bill, account, institution)
             setl_id = new_id("setl")
             account = domain.debit(account, split.acct_pay_fen)
             if split.acct_pay_fen:
-                await store.save_account(uow.conn, account)
-                await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="settlement", amount_fen=-split.acct_pay_fen, reference=setl_id, at_us=uow.now_us)
+                await self.core.post_debit(uow, card, account, split.acct_pay_fen, setl_id)
             await store.insert_settlement(
                 uow.conn, setl_id=setl_id, institution_code=institution.code, msg_id=request.msg_id, card_no=card.card_no,
                 person_id=account.person_id, care_type=bill.care_type.value, medfee_sumamt_fen=split.medfee_sumamt_fen,
@@ -467,6 +502,8 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         assert fund is not None
         require(request.person_id, "person_id")
         require(request.legacy_card_no, "legacy_card_no")
+        if len(request.legacy_card_no) > 20:
+            raise InvalidArgument("INVALID_CARD_NO", "legacy_card_no has at most 20 characters", field="legacy_card_no")
         if request.balance_fen < 0:
             raise InvalidArgument("INVALID_AMOUNT", "balance_fen must not be negative", field="balance_fen")
 
@@ -477,7 +514,12 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             access.check_subject(region=account.region_code)
             if await store.legacy_account(uow.conn, request.person_id) is not None:
                 raise FailedPrecondition("LEGACY_ALREADY_REGISTERED", "this person's legacy medical card is already registered")
-            await store.save_legacy_account(uow.conn, request.person_id, request.legacy_card_no[:30], request.balance_fen, "pending")
+            if await store.get_card(uow.conn, request.legacy_card_no) is not None:
+                raise FailedPrecondition("CARD_NUMBER_TAKEN", "a card with this number is already known", card_no=request.legacy_card_no)
+            await store.save_legacy_account(uow.conn, request.person_id, request.legacy_card_no, request.balance_fen, "pending")
+            legacy_card = domain.legacy_card(request.legacy_card_no, account.person_id, account.region_code)
+            await store.save_card(uow.conn, legacy_card)
+            await emit_legacy(uow, "registered", legacy_card, account)
             await uow.audit("legacy.registered", request.person_id, channel=fund.org, detail=f"{request.balance_fen} fen")
             status = "pending"
             if account.card_no:
@@ -550,7 +592,20 @@ async def merge_legacy(uow: UnitOfWork, account: Account) -> Account:
         await store.add_entry(uow.conn, entry_id=new_id("ent"), account=account, kind="move_in", amount_fen=legacy.balance_fen,
                               reference=f"legacy {legacy.legacy_card_no}", at_us=uow.now_us)
     await store.save_legacy_account(uow.conn, account.person_id, legacy.legacy_card_no, legacy.balance_fen, "merged")
+    card = await store.get_card(uow.conn, legacy.legacy_card_no, for_update=True)
+    if card is not None:
+        card = domain.legacy_replaced(card, account.card_no)
+        await store.save_card(uow.conn, card)
+        await emit_legacy(uow, "merged", card, account)
     return account
+
+
+async def emit_legacy(uow: UnitOfWork, what: str, card: CardProjection, account: Account) -> None:
+    """Tell loss about the old medical card: reportable lost while it works, dead once merged."""
+    await uow.emit(f"legacy.{what}", card.card_no, events.LegacyCardChanged(
+        card_no=card.card_no, person_id=account.person_id, citizen_id=account.citizen_id, name=account.name,
+        region_code=card.region_code, state=card.card_state, replaced_by_card_no=card.replaced_by_card_no,
+    ))
 
 
 def _filing_pb(filing: domain.Filing) -> pb.Filing:

@@ -41,9 +41,14 @@ class Account:
     balance_fen: int
     closed: bool = False
     citizen_id: str = ""
+    name: str = ""
 
 
-SETTLEABLE_STATES = {"handed_out", "active"}
+# "legacy": an old medical insurance card (医保卡) keeps working until the new card's social zone is
+# activated (seeds 003, 004: 社保卡未启用前,原医保卡正常使用); the activation moves its balance and
+# makes it "replaced".
+LEGACY = "legacy"
+SETTLEABLE_STATES = {"handed_out", "active", LEGACY}
 
 
 def refusal_reason(card: CardProjection, max_pin_attempts: int = 6) -> str | None:
@@ -59,6 +64,34 @@ def refusal_reason(card: CardProjection, max_pin_attempts: int = 6) -> str | Non
     if card.card_state not in SETTLEABLE_STATES:
         return "CARD_NOT_ACTIVE"
     return None
+
+
+def card_state_refusal(card_state: str) -> str | None:
+    """Why a card in this state (as the cards service says it) may not settle, final states first."""
+    return refusal_reason(CardProjection(card_no="", person_id="", region_code="", card_state=card_state), max_pin_attempts=1 << 30)
+
+
+def holder_refusal(deceased: bool, home_province: str, current_province: str) -> str | None:
+    """Death (销户, payout to the heirs) and a move out of the province (账户迁移) close the
+    personal account: nothing settles on it again."""
+    if deceased or home_province != current_province:
+        return "ACCOUNT_CLOSED"
+    return None
+
+
+def legacy_card(card_no: str, person_id: str, region_code: str) -> CardProjection:
+    """The old medical card as settlement sees it until the new card's activation."""
+    return CardProjection(card_no=card_no, person_id=person_id, region_code=region_code, card_state=LEGACY)
+
+
+def legacy_replaced(card: CardProjection, new_card_no: str) -> CardProjection:
+    """The new card's activation cancels the old medical card automatically (原医保卡自动注销)."""
+    return replace(card, card_state="replaced", replaced_by_card_no=new_card_no)
+
+
+def on_legacy_balance(account: Account, legacy_card_no: str, legacy_balance_fen: int) -> Account:
+    """A settlement on the old card draws on its own balance: the account as the old card carries it."""
+    return replace(account, card_no=legacy_card_no, balance_fen=legacy_balance_fen)
 
 
 def pin_attempt(card: CardProjection, pin: str, pepper: bytes, max_attempts: int) -> tuple[CardProjection, SscardError | None]:

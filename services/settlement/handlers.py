@@ -24,15 +24,16 @@ CARD_EVENTS = (
 async def person_changed(uow: UnitOfWork, envelope: envelope_pb2.Envelope, event: identity_events_pb2.PersonChanged) -> None:
     account = await store.get_account(uow.conn, event.person_id, for_update=True)
     if account is None:
-        account = Account(event.person_id, "", event.region_code, event.insured_category, 0, citizen_id=event.citizen_id)
+        account = Account(event.person_id, "", event.region_code, event.insured_category, 0, citizen_id=event.citizen_id, name=event.name)
         await store.insert_account(uow.conn, account)
         # The IDENTITY and CARDS streams are not ordered with each other: the card may have been
         # activated (and its event handled, with no account to bind) before this person arrived.
         card = await store.active_card_of(uow.conn, event.person_id)
         if card is not None:
             account = await _activate(uow, account, card.card_no)
-    elif account.citizen_id != event.citizen_id or account.insured_category != event.insured_category:
-        account = replace(account, citizen_id=event.citizen_id, insured_category=event.insured_category or account.insured_category)
+    elif (account.citizen_id, account.insured_category, account.name) != (event.citizen_id, event.insured_category, event.name):
+        account = replace(account, citizen_id=event.citizen_id, insured_category=event.insured_category or account.insured_category,
+                          name=event.name or account.name)
         await store.save_account(uow.conn, account)
     if event.status == "deceased" and not account.closed:
         # Death: the balance is paid out to the heirs and the account closed (销户).

@@ -38,6 +38,8 @@ accounts = sa.Table(
     sa.Column("balance_fen", sa.BigInteger, nullable=False),
     sa.Column("closed", sa.Boolean, nullable=False),
     sa.Column("citizen_id", sa.String(18), nullable=False, server_default="", index=True),
+    # The holder's name, for the old medical card's entry in loss's card view (the hotline checks it).
+    sa.Column("name", sa.String(80), nullable=False, server_default=""),
 )
 
 account_entries = sa.Table(
@@ -120,6 +122,7 @@ legacy_accounts = sa.Table(
 MIGRATIONS = [
     Migration(1, "initial schema", create_all(metadata)),
     Migration(2, "sign-in, reversals, filings, legacy accounts; citizen id and POS wrong-PIN count", add_tables_and_columns(metadata)),
+    Migration(3, "the holder's name on the account (the old medical card's loss view)", add_tables_and_columns(metadata)),
 ]
 
 
@@ -265,6 +268,11 @@ async def legacy_account(conn: Any, person_id: str) -> Any:
 
 async def save_legacy_account(conn: Any, person_id: str, legacy_card_no: str, balance_fen: int, status: str) -> None:
     await upsert(conn, legacy_accounts, {"person_id": person_id}, dict(legacy_card_no=legacy_card_no, balance_fen=balance_fen, status=status))
+
+
+async def legacy_account_by_card(conn: Any, legacy_card_no: str, for_update: bool = False) -> Any:
+    query = sa.select(legacy_accounts).where(legacy_accounts.c.legacy_card_no == legacy_card_no)
+    return (await conn.execute(query.with_for_update() if for_update else query)).first()
 
 
 async def account_by_citizen_id(conn: Any, citizen_id: str) -> Account | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -209,3 +210,112 @@ async def test_where_the_region_says_so_only_the_most_recent_recorded_expense_is
     claimed = (await client.loss.ClaimLossPeriodRefund(claim("c4", last_day, 4200))).claim
     review = loss_pb2.ReviewLossPeriodRefundRequest(request_id="r95", claim_id=claimed.claim_id, approve=True, reviewer="clerk-9")
     assert (await client.loss.ReviewLossPeriodRefund(review, metadata=fund_of("370100").metadata())).claim.status == loss_pb2.REFUND_STATUS_APPROVED
+
+
+async def stop_consumers(mesh: Mesh, service: str, *streams: str) -> list:
+    """Stop a service's consumers of these streams (its projections stop moving); returns them to restart."""
+    runtime = mesh.runtimes[service]
+    stopped = []
+    for consumer in [c for c in runtime.consumers if c.stream in streams]:
+        task = next(t for t in runtime._tasks if t.get_name() == f"{service}:{consumer.name}")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        stopped.append(consumer)
+    return stopped
+
+
+async def test_death_transfer_out_and_a_withdrawn_card_stop_settlement_within_the_loss_bound_while_the_feeds_lag(mesh: Mesh) -> None:
+    # Issue 16 bug 6: the fail-closed bound of a loss report (feeds.py) holds for the IDENTITY and CARDS feeds too.
+    from tests.mesh.test_loss import holder
+    from tests.mesh.test_story import check, settle
+    from tests.service.test_ops_and_errors import _refused
+
+    bound = 0.3
+    mesh.overrides = {"loss_feed_max_lag_s": bound}
+    client = await mesh.start()
+    dead, dead_card, _ = await holder(mesh, serial=61)
+    moved, moved_card, _ = await holder(mesh, serial=62)
+    _, recalled_card, _ = await holder(mesh, serial=63)
+    _, live_card, _ = await holder(mesh, serial=64)
+    await mesh.settle_idle()
+    stopped = await stop_consumers(mesh, "settlement", "IDENTITY", "CARDS")
+
+    await client.identity.RecordDeath(identity_pb2.RecordDeathRequest(
+        request_id="death-61", person_id=dead, date_of_death=business_date(mesh.clock.now()).isoformat(), death_certificate_ref="SW-61"))
+    await client.identity.TransferInsurance(identity_pb2.TransferInsuranceRequest(
+        request_id="move-62", person_id=moved, to_region_code="450100", scope=identity_pb2.TRANSFER_SCOPE_OUT_OF_PROVINCE,
+        transfer_certificate_ref="ZY-62"))
+    await client.cards.RecallCard(cards_pb2.RecallCardRequest(request_id="recall-63", card_no=recalled_card, what_is_wrong="photo"))
+    await asyncio.sleep(bound + 0.3)
+
+    await _refused(settle(client, dead_card, 100, "after-death"), grpc.StatusCode.FAILED_PRECONDITION, "ACCOUNT_CLOSED")
+    await _refused(settle(client, moved_card, 100, "after-move"), grpc.StatusCode.FAILED_PRECONDITION, "ACCOUNT_CLOSED")
+    await _refused(settle(client, recalled_card, 100, "after-recall"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_NOT_ACTIVE")
+    assert (await check(client, dead_card)).refusal_reason == "ACCOUNT_CLOSED"
+    assert (await settle(client, live_card, 100, "live")).acct_pay_fen == 100  # asked, and nothing stops it
+
+    # The holder's service cannot answer while the feed lags: fail closed, retryable.
+    await mesh.runtimes.pop("identity").stop()
+    await _refused(settle(client, live_card, 100, "no-identity"), grpc.StatusCode.UNAVAILABLE, "HOLDER_STATE_UNKNOWN")
+    runtime = mesh.runtimes["settlement"]
+    for consumer in stopped:
+        runtime._spawn(consumer.name, consumer.run)
+
+
+async def test_an_employer_applies_for_staff_it_has_just_registered(mesh: Mesh) -> None:
+    # Issue 16 bug 7: a fact the caller just created (the membership) is not denied while it crosses the bus.
+    from tests.mesh.test_cards import person
+    from tests.service.test_ops_and_errors import _refused
+
+    client = await mesh.start()
+    unit = (await client.identity.CreateEmployerUnit(identity_pb2.CreateEmployerUnitRequest(
+        request_id="unit-7", name="大连示范有限公司", credit_code="91210200MA3C00007X", region_code="210200"))).unit
+    stopped = await stop_consumers(mesh, "cards", "IDENTITY")  # the memberships are on their way, slowly
+    staff = [(await person(mesh, 70 + i, "210200", category=identity_pb2.INSURED_CATEGORY_EMPLOYEE, employer_unit_id=unit.unit_id))[0]
+             for i in range(2)]
+    outsider, _ = await person(mesh, 79, "210200")
+    batch = cards_pb2.ApplyForCardsBatchRequest(request_id="batch-7", employer_unit_id=unit.unit_id, person_ids=[*staff, outsider])
+    await _refused(client.cards.ApplyForCardsBatch(batch, timeout=1.0), grpc.StatusCode.UNAVAILABLE, "MEMBERSHIP_NOT_YET_KNOWN")
+
+    async def memberships_arrive() -> None:
+        await asyncio.sleep(0.3)
+        for consumer in stopped:
+            mesh.runtimes["cards"]._spawn(consumer.name, consumer.run)
+
+    applied, _ = await asyncio.gather(client.cards.ApplyForCardsBatch(batch, timeout=10.0), memberships_arrive())
+    assert [o.refusal_reason for o in applied.outcomes] == ["", "", "NOT_A_MEMBER"]
+    assert all(o.card.employer_unit_id == unit.unit_id for o in applied.outcomes[:2])
+
+
+async def test_the_old_medical_card_settles_and_can_be_reported_lost_until_the_new_card_is_activated(mesh: Mesh) -> None:
+    # Issue 16 bug 9, seeds 003 and 004: "社保卡未启用前,原医保卡正常使用"; on activation "原医保卡自动注销,
+    # 医保个人账户余额自动划转至社保卡".
+    from tests.mesh.test_story import check, issue_card, settle
+    from tests.service.test_ops_and_errors import _refused
+
+    client = await mesh.start()
+    citizen_id = make_citizen_id("370102", date(1960, 5, 5), 93)
+    person = await register(mesh, citizen_id, "370100", "reg-93")
+    legacy = "YB370100000093"
+    registered = await eventually(lambda: client.settlement.RegisterLegacyAccount(spb.RegisterLegacyAccountRequest(
+        request_id="lg-93", person_id=person.person_id, legacy_card_no=legacy, balance_fen=5000), metadata=fund_of("370100").metadata()),
+        lambda r: True)
+    assert registered.status == "pending"
+    assert (await settle(client, legacy, 1200, "old-1")).balance_fen == 3800  # on the old card's own balance
+    assert (await check(client, legacy)).balance_fen == 3800
+
+    await eventually(lambda: client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+        request_id="t93", card_no=legacy, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name=NAME)), lambda r: True)
+    await eventually(lambda: check(client, legacy), lambda r: r.refusal_reason == "CARD_REPORTED_LOST")
+    await _refused(settle(client, legacy, 100, "old-lost"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
+    await client.loss.LiftLoss(loss_pb2.LiftLossRequest(request_id="u93", card_no=legacy, citizen_id=citizen_id))
+    await eventually(lambda: check(client, legacy), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+    assert (await settle(client, legacy, 800, "old-2")).balance_fen == 3000
+
+    card = await issue_card(mesh, person.person_id, citizen_id)  # activated at the bank outlet: the balance moves
+    await eventually(lambda: check(client, card.card_no), lambda r: r.balance_fen == 3000)
+    await _refused(settle(client, legacy, 100, "old-after"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPLACED")
+    await mesh.settle_idle()
+    await _refused(client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+        request_id="t93-after", card_no=legacy, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name=NAME)),
+        grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPLACED")

@@ -144,6 +144,16 @@ def test_settlement_refusal_reasons_most_final_first() -> None:
     assert settlement.refusal_reason(replace(card, card_state="ready")) == "CARD_NOT_ACTIVE"
 
 
+def test_what_a_producer_says_when_settlements_feed_of_it_lags() -> None:
+    # feeds.py: the cards service's state of the card, the identity service's state of the holder.
+    assert settlement.card_state_refusal("active") is None
+    assert settlement.card_state_refusal("cancelled") == "CARD_CANCELLED"
+    assert settlement.card_state_refusal("recalled") == "CARD_NOT_ACTIVE"
+    assert settlement.holder_refusal(deceased=False, home_province="37", current_province="37") is None
+    assert settlement.holder_refusal(deceased=True, home_province="37", current_province="37") == "ACCOUNT_CLOSED"
+    assert settlement.holder_refusal(deceased=False, home_province="37", current_province="45") == "ACCOUNT_CLOSED"
+
+
 def test_personal_account_never_goes_below_zero() -> None:
     account = settlement.Account("p", "C1", "110000", "resident", 1000)
     assert settlement.debit(account, 1000).balance_fen == 0

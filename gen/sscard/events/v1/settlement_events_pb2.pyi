@@ -81,3 +81,21 @@ class AccountMovedOut(_message.Message):
     amount_fen: int
     to_region_code: str
     def __init__(self, person_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., to_region_code: _Optional[str] = ...) -> None: ...
+
+class LegacyCardChanged(_message.Message):
+    __slots__ = ("card_no", "person_id", "citizen_id", "name", "region_code", "state", "replaced_by_card_no")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    CITIZEN_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_BY_CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    person_id: str
+    citizen_id: str
+    name: str
+    region_code: str
+    state: str
+    replaced_by_card_no: str
+    def __init__(self, card_no: _Optional[str] = ..., person_id: _Optional[str] = ..., citizen_id: _Optional[str] = ..., name: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[str] = ..., replaced_by_card_no: _Optional[str] = ...) -> None: ...
