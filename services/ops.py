@@ -124,8 +124,9 @@ async def print_audit(service: str, settings: Settings, subject: str, action: st
     rows = await audit_trail(service, settings, subject, action, limit)
     print(f"{len(rows)} audit record(s) of {service}" + (f" for {subject}" if subject else ""))
     for row in rows:
-        print(f"  {from_micros(row.at_us):%Y-%m-%d %H:%M:%S} UTC {row.action} {row.subject_id}"
-              f"{' via ' + row.channel if row.channel else ''}{' by ' + row.agent if row.agent else ''}{': ' + row.detail if row.detail else ''}")
+        print(f"  {from_micros(row.at_us):%Y-%m-%d %H:%M:%S} UTC {row.action} {row.subject_id} by {row.actor or '?'}"
+              f"{' (ID document ' + row.document + ')' if row.document else ''}{' via ' + row.channel if row.channel else ''}"
+              f"{' for proxy ' + row.agent if row.agent else ''}{': ' + row.detail if row.detail else ''}")
     return 0
 
 

@@ -11,6 +11,7 @@ import logging
 from datetime import date
 
 import grpc
+import pytest
 import sqlalchemy as sa
 from google.protobuf import text_format
 
@@ -39,7 +40,7 @@ class Everything(logging.Handler):
         self.lines.append(self.format(record))
 
 
-async def test_pins_and_the_pepper_never_leave_and_every_change_is_audited(mesh: Mesh) -> None:
+async def test_pins_and_the_pepper_never_leave_and_every_change_is_audited(mesh: Mesh, capsys: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
     handler, level = Everything(), root.level
     handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
@@ -82,6 +83,12 @@ async def test_pins_and_the_pepper_never_leave_and_every_change_is_audited(mesh:
         assert changes[-1].document == "resident-id-card"
         assert [r.actor for r in loss_trail if r.action == "loss.read"] == ["outlet_clerk:OUTLET-999900-01/op-0001"] * 2
         lifted = changes[-1]
+        # What `sscard audit loss --subject CARD` prints: who acted, with which document, for whom.
+        capsys.readouterr()
+        await ops.print_audit("loss", mesh.settings("loss"), card_no, "", 50)
+        printed = capsys.readouterr().out
+        assert "loss.lifted" in printed and "by outlet_clerk:OUTLET-999900-01/op-0001 (ID document resident-id-card)" in printed
+        assert "for proxy " in printed and proxy.citizen_id not in printed
         assert "spouse" in lifted.agent and "WT-951" in lifted.agent and proxy.citizen_id not in lifted.agent  # the proxy, ID masked
         assert lifted.at_us == to_micros(mesh.clock.now())
         cards_trail = [r.action for r in await ops.audit_trail("cards", mesh.settings("cards"), subject=card_no) if not r.action.endswith(".read")]
