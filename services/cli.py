@@ -3,7 +3,7 @@
   sscard up                 nats-server + the four services on SQLite under $SSCARD_DATA_DIR
   sscard demo               play the story against a running mesh
   sscard serve SERVICE      run one service (what a container runs)
-  sscard migrate SERVICE|all
+  sscard migrate SERVICE|all [--sql]  Alembic upgrade to head (or print the DDL for review)
   sscard loss-latency       loss report -> refusal latency, as settlement measured it
   sscard status             health, version, outbox backlog, consumer lag
   sscard outbox SERVICE     outbox rows stuck unpublished
@@ -54,15 +54,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.common import schema
     from services.ops import _database
+
+    services = SERVICES if args.service == "all" else [args.service]
+    if args.sql:
+        # Offline: the DDL a DBA reviews (and may run with psql), no database opened.
+        for service in services:
+            dialect = args.dialect or Settings.from_env(service).db_url.split(":", 1)[0].split("+", 1)[0]
+            print(f"-- sscard {service}: upgrade {args.to} ({dialect})")
+            schema.offline_sql(service, dialect, args.to, out=sys.stdout)
+        return 0
 
     # Only the databases: the migrations Job holds no certificate, signing key or issuer keys.
     async def run() -> None:
-        for service in SERVICES if args.service == "all" else [args.service]:
+        for service in services:
             db = _database(service, Settings.from_env(service))
-            applied = await db.migrate()
-            print(f"{service}: applied migrations {applied or 'none (up to date)'}")
-            await db.close()
+            try:
+                applied = await db.migrate()
+            finally:
+                await db.close()
+            print(f"{service}: applied migrations {applied or 'none (up to date)'}; at {schema.head(service)}")
 
     asyncio.run(run())
     return 0
@@ -311,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("service", choices=[*SERVICES, "all"])
+    migrate.add_argument("--sql", action="store_true", help="print the DDL (offline, for review) instead of applying it")
+    migrate.add_argument("--dialect", choices=["postgresql", "sqlite"], default="", help="with --sql: default the configured database's")
+    migrate.add_argument("--to", default="head", help="with --sql: TARGET or FROM:TO revisions (default: head from an empty database)")
     migrate.set_defaults(func=cmd_migrate)
     probe = sub.add_parser("probe", help="health of this container's service over mTLS (Kubernetes exec probe)")
     probe.add_argument("service", choices=SERVICES)

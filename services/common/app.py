@@ -90,7 +90,12 @@ class Runtime:
         self._background.append((name, loop))
 
     async def start(self) -> int:
-        await self.db.migrate()
+        if self.settings.migrate_on_start:
+            await self.db.migrate()
+        else:  # Kubernetes: the migrations Job migrates; pods wait for the revision they need.
+            from services.common.schema import wait_for_schema
+
+            await wait_for_schema(self.db, self.settings.schema_wait_s)
         self.nc = await bus.connect_as(self.settings, name=f"sscard-{self.service}")
         self.js = self.nc.jetstream()
         await bus.ensure_streams(self.js, self.settings.nats_replicas, self.settings.stream_max_age_s, owner=self.service)

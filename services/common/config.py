@@ -66,6 +66,10 @@ class Settings:
     nats_key: Path | None = None
     # Retention of the event streams: events older than this are dropped (consumers long caught up).
     stream_max_age_s: float = 30 * 86400.0
+    # Migrate the database on start (the embedded default and tests), or wait up to schema_wait_s for
+    # the migrations Job to bring it to the revision this code needs (Kubernetes: false).
+    migrate_on_start: bool = True
+    schema_wait_s: float = 300.0
 
     def secret_problems(self) -> list[str]:
         """Why this configuration may not serve outside development (empty when it may)."""
@@ -122,6 +126,8 @@ class Settings:
             nats_cert=Path(_env("SSCARD_NATS_CERT", _env("SSCARD_TLS_CERT", str(pki / f"{service}.pem")))),
             nats_key=Path(_env("SSCARD_NATS_KEY", _env("SSCARD_TLS_KEY", str(pki / f"{service}.key")))),
             stream_max_age_s=float(_env("SSCARD_STREAM_MAX_AGE_S", str(30 * 86400))),
+            migrate_on_start=_env("SSCARD_MIGRATE_ON_START", "true").lower() in ("1", "true", "yes"),
+            schema_wait_s=float(_env("SSCARD_SCHEMA_WAIT_S", "300")),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES
