@@ -12,6 +12,7 @@
   sscard card-story CARD_NO a card's story across identity, cards, loss and settlement
   sscard token KIND ID ...  a development credential (JWT) for grpcurl and scripts
   sscard probe SERVICE      Kubernetes exec probe: the service's gRPC health over mTLS
+  sscard drain SERVICE      Kubernetes preStop: health NOT_SERVING, wait, then the kubelet stops it
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         # gRPC aio objects must be created inside the loop that runs them.
-        await serve_forever(_create(args.service, Settings.from_env(args.service)))
+        settings = Settings.from_env(args.service)
+        await serve_forever(_create(args.service, settings), settings.drain_s)
 
     asyncio.run(run())
     return 0
@@ -244,6 +246,18 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
+def cmd_drain(args: argparse.Namespace) -> int:
+    """Kubernetes preStop: tell the container's `sscard serve` (PID 1) to drain (SIGUSR1: health
+    NOT_SERVING, calls in flight go on), wait until the probe sees it, then `--wait` seconds for the
+    endpoints and clients to notice; the kubelet's SIGTERM then stops the service."""
+    os.kill(args.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    print(f"{args.service}: drained for {args.wait:g}s")
+    return 0
+
+
 def cmd_loss_latency(args: argparse.Namespace) -> int:
     from services.ops import print_loss_latency
 
@@ -331,6 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     probe.add_argument("service", choices=SERVICES)
     probe.add_argument("--timeout", type=float, default=2.0)
     probe.set_defaults(func=cmd_probe)
+    drain = sub.add_parser("drain", help="preStop hook: health NOT_SERVING, wait, then let the kubelet stop the service")
+    drain.add_argument("service", choices=SERVICES)
+    drain.add_argument("--wait", type=float, default=8.0, help="seconds to wait after NOT_SERVING (default 8)")
+    drain.add_argument("--pid", type=int, default=1, help="the sscard serve process (default 1, the container's entrypoint)")
+    drain.set_defaults(func=cmd_drain)
     sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
     sub.add_parser("status", help="health, version, outbox backlog and consumer lag of every service").set_defaults(func=cmd_status)
     outbox = sub.add_parser("outbox", help="list outbox rows not published in time")

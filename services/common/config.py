@@ -70,6 +70,8 @@ class Settings:
     # the migrations Job to bring it to the revision this code needs (Kubernetes: false).
     migrate_on_start: bool = True
     schema_wait_s: float = 300.0
+    # On SIGTERM: health NOT_SERVING, then this long before stopping (Kubernetes drains in preStop instead).
+    drain_s: float = 0.0
 
     def secret_problems(self) -> list[str]:
         """Why this configuration may not serve outside development (empty when it may)."""
@@ -128,6 +130,7 @@ class Settings:
             stream_max_age_s=float(_env("SSCARD_STREAM_MAX_AGE_S", str(30 * 86400))),
             migrate_on_start=_env("SSCARD_MIGRATE_ON_START", "true").lower() in ("1", "true", "yes"),
             schema_wait_s=float(_env("SSCARD_SCHEMA_WAIT_S", "300")),
+            drain_s=float(_env("SSCARD_DRAIN_S", "0")),
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES
