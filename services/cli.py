@@ -271,7 +271,7 @@ def _all_settings() -> dict[str, Settings]:
 def cmd_status(args: argparse.Namespace) -> int:
     from services.ops import status
 
-    return asyncio.run(status(_all_settings()))
+    return asyncio.run(status(_all_settings(), args.json))
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -289,7 +289,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from services.ops import print_audit
 
-    return asyncio.run(print_audit(args.service, Settings.from_env(args.service), args.subject, args.action, args.limit))
+    return asyncio.run(print_audit(args.service, Settings.from_env(args.service), args.subject, args.action, args.limit, args.json))
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -316,9 +316,9 @@ def ops_nats(settings: Settings) -> Settings:
 
 
 def cmd_card_story(args: argparse.Namespace) -> int:
-    from services.ops import card_story
+    from services.ops import card_story, card_story_json
 
-    return asyncio.run(card_story(args.card_no, _all_settings()))
+    return asyncio.run((card_story_json if args.json else card_story)(args.card_no, _all_settings()))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -351,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     drain.add_argument("--pid", type=int, default=1, help="the sscard serve process (default 1, the container's entrypoint)")
     drain.set_defaults(func=cmd_drain)
     sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
-    sub.add_parser("status", help="health, version, outbox backlog and consumer lag of every service").set_defaults(func=cmd_status)
+    status = sub.add_parser("status", help="health, version, outbox backlog, consumer lag and dead letters of every service")
+    status.add_argument("--json", action="store_true", help="one JSON document instead of the table")
+    status.set_defaults(func=cmd_status)
     outbox = sub.add_parser("outbox", help="list outbox rows not published in time")
     outbox.add_argument("service", choices=SERVICES)
     outbox.add_argument("--older-than", type=float, default=5.0, help="seconds (default 5)")
@@ -364,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--subject", default="", help="a card number, person id, settlement id ...")
     audit.add_argument("--action", default="", help="an action prefix, e.g. loss. or card.pin")
     audit.add_argument("--limit", type=int, default=200)
+    audit.add_argument("--json", action="store_true", help="the records as a JSON array")
     audit.set_defaults(func=cmd_audit)
     replay = sub.add_parser("replay", help="apply dead-lettered events again (exactly once)")
     replay.add_argument("service", choices=SERVICES)
@@ -371,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     replay.set_defaults(func=cmd_replay)
     story = sub.add_parser("card-story", help="a card's full story across the four services")
     story.add_argument("card_no")
+    story.add_argument("--json", action="store_true", help="one JSON document (proto field names)")
     story.set_defaults(func=cmd_card_story)
     token = sub.add_parser("token", help="mint a development credential (JWT) signed by the local issuer key")
     token.add_argument("kind", choices=KINDS)
@@ -389,7 +393,13 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from services.common.config import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as error:
+        print(f"sscard: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
