@@ -3,7 +3,7 @@
   sscard up                 nats-server + the four services on SQLite under $SSCARD_DATA_DIR
   sscard demo               play the story against a running mesh
   sscard serve SERVICE      run one service (what a container runs)
-  sscard migrate SERVICE|all
+  sscard migrate SERVICE|all [--sql]  Alembic upgrade to head (or print the DDL for review)
   sscard loss-latency       loss report -> refusal latency, as settlement measured it
   sscard status             health, version, outbox backlog, consumer lag
   sscard outbox SERVICE     outbox rows stuck unpublished
@@ -12,6 +12,7 @@
   sscard card-story CARD_NO a card's story across identity, cards, loss and settlement
   sscard token KIND ID ...  a development credential (JWT) for grpcurl and scripts
   sscard probe SERVICE      Kubernetes exec probe: the service's gRPC health over mTLS
+  sscard drain SERVICE      Kubernetes preStop: health NOT_SERVING, wait, then the kubelet stops it
 """
 
 from __future__ import annotations
@@ -47,22 +48,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         # gRPC aio objects must be created inside the loop that runs them.
-        await serve_forever(_create(args.service, Settings.from_env(args.service)))
+        settings = Settings.from_env(args.service)
+        await serve_forever(_create(args.service, settings), settings.drain_s)
 
     asyncio.run(run())
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.common import schema
     from services.ops import _database
+
+    services = SERVICES if args.service == "all" else [args.service]
+    if args.sql:
+        # Offline: the DDL a DBA reviews (and may run with psql), no database opened.
+        for service in services:
+            dialect = args.dialect or Settings.from_env(service).db_url.split(":", 1)[0].split("+", 1)[0]
+            print(f"-- sscard {service}: upgrade {args.to} ({dialect})")
+            schema.offline_sql(service, dialect, args.to, out=sys.stdout)
+        return 0
 
     # Only the databases: the migrations Job holds no certificate, signing key or issuer keys.
     async def run() -> None:
-        for service in SERVICES if args.service == "all" else [args.service]:
+        for service in services:
             db = _database(service, Settings.from_env(service))
-            applied = await db.migrate()
-            print(f"{service}: applied migrations {applied or 'none (up to date)'}")
-            await db.close()
+            try:
+                applied = await db.migrate()
+            finally:
+                await db.close()
+            print(f"{service}: applied migrations {applied or 'none (up to date)'}; at {schema.head(service)}")
 
     asyncio.run(run())
     return 0
@@ -232,6 +246,18 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
+def cmd_drain(args: argparse.Namespace) -> int:
+    """Kubernetes preStop: tell the container's `sscard serve` (PID 1) to drain (SIGUSR1: health
+    NOT_SERVING, calls in flight go on), wait until the probe sees it, then `--wait` seconds for the
+    endpoints and clients to notice; the kubelet's SIGTERM then stops the service."""
+    os.kill(args.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    print(f"{args.service}: drained for {args.wait:g}s")
+    return 0
+
+
 def cmd_loss_latency(args: argparse.Namespace) -> int:
     from services.ops import print_loss_latency
 
@@ -245,7 +271,7 @@ def _all_settings() -> dict[str, Settings]:
 def cmd_status(args: argparse.Namespace) -> int:
     from services.ops import status
 
-    return asyncio.run(status(_all_settings()))
+    return asyncio.run(status(_all_settings(), args.json))
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -263,7 +289,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from services.ops import print_audit
 
-    return asyncio.run(print_audit(args.service, Settings.from_env(args.service), args.subject, args.action, args.limit))
+    return asyncio.run(print_audit(args.service, Settings.from_env(args.service), args.subject, args.action, args.limit, args.json))
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -290,9 +316,9 @@ def ops_nats(settings: Settings) -> Settings:
 
 
 def cmd_card_story(args: argparse.Namespace) -> int:
-    from services.ops import card_story
+    from services.ops import card_story, card_story_json
 
-    return asyncio.run(card_story(args.card_no, _all_settings()))
+    return asyncio.run((card_story_json if args.json else card_story)(args.card_no, _all_settings()))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -311,13 +337,23 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("service", choices=[*SERVICES, "all"])
+    migrate.add_argument("--sql", action="store_true", help="print the DDL (offline, for review) instead of applying it")
+    migrate.add_argument("--dialect", choices=["postgresql", "sqlite"], default="", help="with --sql: default the configured database's")
+    migrate.add_argument("--to", default="head", help="with --sql: TARGET or FROM:TO revisions (default: head from an empty database)")
     migrate.set_defaults(func=cmd_migrate)
     probe = sub.add_parser("probe", help="health of this container's service over mTLS (Kubernetes exec probe)")
     probe.add_argument("service", choices=SERVICES)
     probe.add_argument("--timeout", type=float, default=2.0)
     probe.set_defaults(func=cmd_probe)
+    drain = sub.add_parser("drain", help="preStop hook: health NOT_SERVING, wait, then let the kubelet stop the service")
+    drain.add_argument("service", choices=SERVICES)
+    drain.add_argument("--wait", type=float, default=8.0, help="seconds to wait after NOT_SERVING (default 8)")
+    drain.add_argument("--pid", type=int, default=1, help="the sscard serve process (default 1, the container's entrypoint)")
+    drain.set_defaults(func=cmd_drain)
     sub.add_parser("loss-latency", help="loss report -> refusal latency per report").set_defaults(func=cmd_loss_latency)
-    sub.add_parser("status", help="health, version, outbox backlog and consumer lag of every service").set_defaults(func=cmd_status)
+    status = sub.add_parser("status", help="health, version, outbox backlog, consumer lag and dead letters of every service")
+    status.add_argument("--json", action="store_true", help="one JSON document instead of the table")
+    status.set_defaults(func=cmd_status)
     outbox = sub.add_parser("outbox", help="list outbox rows not published in time")
     outbox.add_argument("service", choices=SERVICES)
     outbox.add_argument("--older-than", type=float, default=5.0, help="seconds (default 5)")
@@ -330,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--subject", default="", help="a card number, person id, settlement id ...")
     audit.add_argument("--action", default="", help="an action prefix, e.g. loss. or card.pin")
     audit.add_argument("--limit", type=int, default=200)
+    audit.add_argument("--json", action="store_true", help="the records as a JSON array")
     audit.set_defaults(func=cmd_audit)
     replay = sub.add_parser("replay", help="apply dead-lettered events again (exactly once)")
     replay.add_argument("service", choices=SERVICES)
@@ -337,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     replay.set_defaults(func=cmd_replay)
     story = sub.add_parser("card-story", help="a card's full story across the four services")
     story.add_argument("card_no")
+    story.add_argument("--json", action="store_true", help="one JSON document (proto field names)")
     story.set_defaults(func=cmd_card_story)
     token = sub.add_parser("token", help="mint a development credential (JWT) signed by the local issuer key")
     token.add_argument("kind", choices=KINDS)
@@ -355,7 +393,13 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from services.common.config import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as error:
+        print(f"sscard: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,13 +2,20 @@
 and a card's whole story across the four services for support staff.
 
 Commands that read a service's database run beside the service (same
-SSCARD_<SERVICE>_DB_URL); the others talk gRPC and scrape /metrics.
+SSCARD_<SERVICE>_DB_URL); the others talk gRPC and scrape /metrics. Against a cluster they use the
+addresses of the environment, never 127.0.0.1 unless nothing else is set: a service at
+SSCARD_<SERVICE>_TARGET (else SSCARD_<SERVICE>_ADDR), its metrics at SSCARD_<SERVICE>_METRICS_URL
+(else the target's host on SSCARD_<SERVICE>_METRICS_PORT), the TLS files in SSCARD_PKI_DIR
+(ca.pem, client.pem, client.key) and the credential in SSCARD_TOKEN. `--json` prints one JSON
+document instead of the table.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -35,10 +42,26 @@ def _version() -> str:
         return "dev"
 
 
-def _scrape(port: int) -> dict[str, float]:
+def target(service: str, settings: Settings) -> str:
+    """Where an operator reaches a service: its target (SSCARD_<SERVICE>_TARGET / _ADDR); a listen
+    address on all interfaces (0.0.0.0) means this host."""
+    address = settings.peers.get(service) or settings.grpc_addr
+    host, _, port = address.rpartition(":")
+    return f"127.0.0.1:{port}" if host in ("0.0.0.0", "[::]", "") else address
+
+
+def metrics_url(service: str, settings: Settings) -> str:
+    explicit = os.environ.get(f"SSCARD_{service.upper()}_METRICS_URL")
+    if explicit:
+        return explicit
+    host = target(service, settings).rpartition(":")[0]
+    return f"http://{host}:{settings.metrics_port}/metrics"
+
+
+def _scrape(url: str) -> dict[str, float]:
     """Sum of the gauges we report, from a service's /metrics."""
-    wanted = {"sscard_outbox_backlog": 0.0, "sscard_consumer_lag": 0.0}
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+    wanted = {"sscard_outbox_backlog": 0.0, "sscard_consumer_lag": 0.0, "sscard_dead_letters": 0.0}
+    with urllib.request.urlopen(url, timeout=2) as response:
         text = response.read().decode()
     for family in text_string_to_metric_families(text):
         if family.name in wanted:
@@ -46,27 +69,37 @@ def _scrape(port: int) -> dict[str, float]:
     return wanted
 
 
-async def status(settings: dict[str, Settings]) -> int:
-    """Health, version, outbox backlog and consumer lag of every service."""
+async def status(settings: dict[str, Settings], as_json: bool = False) -> int:
+    """Health, version, outbox backlog, consumer lag and dead letters of every service."""
     client = _client(settings)
     worst = 0
-    print(f"sscard {_version()}")
-    print(f"{'service':<11} {'address':<22} {'health':<12} {'outbox backlog':>15} {'consumer lag':>13}")
+    rows = []
     try:
         for service in SERVICES:
             try:
                 health = await client.health(service, timeout=2)
             except grpc.aio.AioRpcError as error:
                 health = error.code().name
+            url = metrics_url(service, settings[service])
             try:
-                gauges = await asyncio.to_thread(_scrape, settings[service].metrics_port)
-                backlog, lag = f"{gauges['sscard_outbox_backlog']:.0f}", f"{gauges['sscard_consumer_lag']:.0f}"
+                gauges: dict[str, float] | None = await asyncio.to_thread(_scrape, url)
             except OSError:
-                backlog = lag = "-"
+                gauges = None
             worst = max(worst, 0 if health == "SERVING" else 1)
-            print(f"{service:<11} {settings[service].grpc_addr:<22} {health:<12} {backlog:>15} {lag:>13}")
+            rows.append({"service": service, "address": target(service, settings[service]), "health": health, "metrics": url,
+                         "outbox_backlog": gauges and int(gauges["sscard_outbox_backlog"]),
+                         "consumer_lag": gauges and int(gauges["sscard_consumer_lag"]),
+                         "dead_letters": gauges and int(gauges["sscard_dead_letters"])})
     finally:
         await client.close()
+    if as_json:
+        print(json.dumps({"version": _version(), "services": rows}, indent=2))
+        return worst
+    print(f"sscard {_version()}")
+    print(f"{'service':<11} {'address':<32} {'health':<12} {'outbox backlog':>15} {'consumer lag':>13} {'dead letters':>13}")
+    for r in rows:
+        cells = ["-" if r[k] is None else str(r[k]) for k in ("outbox_backlog", "consumer_lag", "dead_letters")]
+        print(f"{r['service']:<11} {r['address']:<32} {r['health']:<12} {cells[0]:>15} {cells[1]:>13} {cells[2]:>13}")
     return worst
 
 
@@ -120,8 +153,11 @@ async def audit_trail(service: str, settings: Settings, subject: str = "", actio
     return (await _query(service, settings, "audit_log", build))[::-1]
 
 
-async def print_audit(service: str, settings: Settings, subject: str, action: str, limit: int) -> int:
+async def print_audit(service: str, settings: Settings, subject: str, action: str, limit: int, as_json: bool = False) -> int:
     rows = await audit_trail(service, settings, subject, action, limit)
+    if as_json:
+        print(json.dumps([{**dict(row._mapping), "at": from_micros(row.at_us).isoformat()} for row in rows], indent=2))
+        return 0
     print(f"{len(rows)} audit record(s) of {service}" + (f" for {subject}" if subject else ""))
     for row in rows:
         print(f"  {from_micros(row.at_us):%Y-%m-%d %H:%M:%S} UTC {row.action} {row.subject_id} by {row.actor or '?'}"
@@ -164,7 +200,7 @@ async def replay(service: str, settings: Settings, event_ids: list[str]) -> int:
 def _client(settings: dict[str, Settings]) -> MeshClient:
     from services.cli import operator_client
 
-    return operator_client({s: settings[s].grpc_addr for s in SERVICES})
+    return operator_client({s: target(s, settings[s]) for s in SERVICES})
 
 
 async def card_story(card_no: str, settings: dict[str, Settings]) -> int:
@@ -211,6 +247,40 @@ async def card_story(card_no: str, settings: dict[str, Settings]) -> int:
     finally:
         await client.close()
     return 0
+
+
+async def card_story_json(card_no: str, settings: dict[str, Settings]) -> int:
+    """card-story --json: the same four reads as one JSON document (proto field names)."""
+    from google.protobuf.json_format import MessageToDict
+
+    from sscard.cards.v1 import cards_pb2
+    from sscard.identity.v1 import identity_pb2
+    from sscard.loss.v1 import loss_pb2
+    from sscard.settlement.v1 import settlement_pb2
+
+    client = _client(settings)
+    story: dict[str, Any] = {"card_no": card_no, "errors": {}}
+
+    async def ask(label: str, call: Any) -> Any:
+        try:
+            response = await call
+        except grpc.aio.AioRpcError as error:
+            story["errors"][label] = {"code": error.code().name, "reason": error_reason(error) or "", "details": error.details()}
+            return None
+        story[label] = MessageToDict(response, preserving_proto_field_name=True)
+        return response
+
+    try:
+        card = await ask("card", client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card_no)))
+        if card is not None:
+            await ask("holder", client.identity.GetPerson(identity_pb2.GetPersonRequest(person_id=card.card.person_id)))
+            await ask("loss", client.loss.GetLossState(loss_pb2.GetLossStateRequest(card_no=card_no)))
+            if await ask("account", client.settlement.GetAccount(settlement_pb2.GetAccountRequest(card_no=card_no))):
+                await ask("entries", client.settlement.ListAccountEntries(settlement_pb2.ListAccountEntriesRequest(card_no=card_no, page_size=20)))
+    finally:
+        await client.close()
+    print(json.dumps(story, indent=2, ensure_ascii=False))
+    return 0 if "card" in story else 1
 
 
 async def print_loss_latency(settings: Settings) -> int:

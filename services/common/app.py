@@ -90,7 +90,12 @@ class Runtime:
         self._background.append((name, loop))
 
     async def start(self) -> int:
-        await self.db.migrate()
+        if self.settings.migrate_on_start:
+            await self.db.migrate()
+        else:  # Kubernetes: the migrations Job migrates; pods wait for the revision they need.
+            from services.common.schema import wait_for_schema
+
+            await wait_for_schema(self.db, self.settings.schema_wait_s)
         self.nc = await bus.connect_as(self.settings, name=f"sscard-{self.service}")
         self.js = self.nc.jetstream()
         await bus.ensure_streams(self.js, self.settings.nats_replicas, self.settings.stream_max_age_s, owner=self.service)
@@ -113,6 +118,14 @@ class Runtime:
         """Outbox backlog and consumer lag, for /metrics and `sscard status`."""
         assert self.relay is not None
         observability.OUTBOX_BACKLOG.labels(self.service).set(await self.relay.backlog())
+        dead = self.db.table("dead_letters")
+        parked = await self.db.read(lambda c: c.scalar(sa.select(sa.func.count()).select_from(dead).where(dead.c.replayed_us.is_(None))))
+        observability.DEAD_LETTERS.labels(self.service).set(parked or 0)
+        year = self.clock.now().year
+        for code in self.policies.codes():
+            calendar = self.policies.get(code).calendar
+            for label, which in (("current", year), ("next", year + 1)):
+                observability.CALENDAR_SCHEDULE_KNOWN.labels(self.service, code, label).set(int(calendar.schedule_known(which)))
         for consumer in self.consumers:
             info = await self.js.consumer_info(consumer.stream, consumer.name)
             observability.CONSUMER_LAG.labels(self.service, consumer.name).set(info.num_pending + info.num_ack_pending)
@@ -168,14 +181,37 @@ class Runtime:
         await self.db.close()
 
 
-async def serve_forever(runtime: Runtime) -> None:
-    """Run until SIGINT/SIGTERM, then shut down gracefully."""
+async def drain(runtime: Runtime) -> None:
+    """Stop taking new work: health NOT_SERVING (readiness fails, the pod leaves the Service's
+    endpoints, health-checking clients go elsewhere); calls in flight go on."""
+    from grpc_health.v1 import health_pb2
+
+    for name in ["", *runtime.server.service_names]:
+        await runtime.server.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    log.info("%s draining: health NOT_SERVING", runtime.service)
+
+
+async def serve_forever(runtime: Runtime, drain_s: float = 0.0) -> None:
+    """Run until SIGINT/SIGTERM, then shut down gracefully: NOT_SERVING first, `drain_s` seconds
+    for clients to notice, then stop. SIGUSR1 (the Kubernetes preStop hook, `sscard drain`) only
+    drains; the kubelet's SIGTERM that follows then stops at once."""
     stop = asyncio.Event()
+    drained = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, drained.set)
     await runtime.start()
     try:
+        waits = {asyncio.create_task(stop.wait()), asyncio.create_task(drained.wait())}
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await drain(runtime)
+        if not drained.is_set() and drain_s > 0:
+            await asyncio.sleep(drain_s)
         await stop.wait()
     finally:
         await runtime.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
+            loop.remove_signal_handler(sig)

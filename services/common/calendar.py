@@ -48,6 +48,12 @@ class WorkingDayCalendar:
                                  base[1] | {d for d in self.extra_workdays if d.year == year})
         return self._cache[year]
 
+    def schedule_known(self, year: int) -> bool:
+        """Whether the official schedule of `year` is here (a replaced year in the region file, or the
+        package's own data, which always has adjusted working weekends): without it, holidays are
+        only the computed fixed days and no 调休 is known."""
+        return year in self.replace_years or bool(_library_year(year)[1])
+
     def is_working_day(self, day: date) -> bool:
         off, on = self._year(day.year)
         if day in on:

@@ -1,5 +1,8 @@
 """Settings from the environment, one place for every knob and default.
 
+The typed knobs are parsed and validated by pydantic-settings (`Knobs`); a bad value stops the
+process with ConfigError naming the variable (`sscard` prints it and exits 2).
+
 Embedded defaults avoid the standard ports (4222, 5432) that a developer
 machine may already use.
 """
@@ -9,6 +12,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("identity", "cards", "loss", "settlement")
 DEFAULT_GRPC_PORTS = {"identity": 50151, "cards": 50152, "loss": 50153, "settlement": 50154}
@@ -19,6 +26,52 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+class ConfigError(ValueError):
+    """A setting from the environment that cannot be used; the message names the variable."""
+
+
+class Knobs(BaseSettings):
+    """The typed SSCARD_* knobs shared by every service, parsed and validated by pydantic-settings
+    (SSCARD_MAX_DELIVER=abc or =0 is refused at start, naming the variable, not used)."""
+
+    model_config = SettingsConfigDict(env_prefix="SSCARD_", extra="ignore")
+
+    scheduler_interval_s: float = Field(1.0, gt=0)
+    max_deliver: int = Field(20, ge=1)
+    loss_feed_max_lag_s: float = Field(1.0, gt=0)
+    nats_replicas: int = Field(1, ge=1, le=5)
+    tls_client_auth: Literal["require", "none"] = "require"
+    token_max_lifetime_s: int = Field(3600, ge=1)
+    max_receive_bytes: int = Field(1024 * 1024, ge=1024)
+    max_concurrent_rpcs: int = Field(256, ge=1)
+    stream_max_age_s: float = Field(30 * 86400.0, gt=0)
+    migrate_on_start: bool = True
+    schema_wait_s: float = Field(300.0, ge=0)
+    drain_s: float = Field(0.0, ge=0)
+
+
+def load_knobs() -> Knobs:
+    try:
+        return Knobs()
+    except ValidationError as error:
+        problems = []
+        for e in error.errors():
+            name = f"SSCARD_{str(e['loc'][0]).upper()}"
+            problems.append(f"{name}={os.environ.get(name, '')!r}: {e['msg']}")
+        raise ConfigError("invalid setting: " + "; ".join(problems)) from None
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"invalid setting: {name}={raw!r}: not a port number") from None
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"invalid setting: {name}={raw!r}: a port is 1-65535")
+    return value
 
 
 @dataclass(frozen=True)
@@ -66,6 +119,12 @@ class Settings:
     nats_key: Path | None = None
     # Retention of the event streams: events older than this are dropped (consumers long caught up).
     stream_max_age_s: float = 30 * 86400.0
+    # Migrate the database on start (the embedded default and tests), or wait up to schema_wait_s for
+    # the migrations Job to bring it to the revision this code needs (Kubernetes: false).
+    migrate_on_start: bool = True
+    schema_wait_s: float = 300.0
+    # On SIGTERM: health NOT_SERVING, then this long before stopping (Kubernetes drains in preStop instead).
+    drain_s: float = 0.0
 
     def secret_problems(self) -> list[str]:
         """Why this configuration may not serve outside development (empty when it may)."""
@@ -88,10 +147,11 @@ class Settings:
         data_dir = Path(_env("SSCARD_DATA_DIR", str(REPO_ROOT / "var")))
         pki = Path(_env("SSCARD_PKI_DIR", str(data_dir / "pki")))
         nats_user = _env("SSCARD_NATS_USER", service)
+        knobs = load_knobs()
         values: dict[str, object] = dict(
             service=service,
             grpc_addr=_env(f"SSCARD_{up}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"),
-            metrics_port=int(_env(f"SSCARD_{up}_METRICS_PORT", str(DEFAULT_METRICS_PORTS[service]))),
+            metrics_port=_port(f"SSCARD_{up}_METRICS_PORT", DEFAULT_METRICS_PORTS[service]),
             db_url=_env(f"SSCARD_{up}_DB_URL", f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"),
             nats_url=_env("SSCARD_NATS_URL", f"nats://127.0.0.1:{DEFAULT_NATS_PORT}"),
             data_dir=data_dir,
@@ -100,28 +160,31 @@ class Settings:
             pin_pepper=_env("SSCARD_PIN_PEPPER", "dev-only-pin-pepper").encode(),
             token_secret=_env("SSCARD_TOKEN_SECRET", "dev-only-token-secret").encode(),
             pin_seal_key=_env("SSCARD_PIN_SEAL_KEY", "dev-only-pin-seal-key").encode(),
-            scheduler_interval_s=float(_env("SSCARD_SCHEDULER_INTERVAL_S", "1.0")),
+            scheduler_interval_s=knobs.scheduler_interval_s,
             # Deliveries of a failing event before it is dead-lettered for the operator.
-            max_deliver=int(_env("SSCARD_MAX_DELIVER", "20")),
-            loss_feed_max_lag_s=float(_env("SSCARD_LOSS_FEED_MAX_LAG_S", "1.0")),
-            nats_replicas=int(_env("SSCARD_NATS_REPLICAS", "1")),
+            max_deliver=knobs.max_deliver,
+            loss_feed_max_lag_s=knobs.loss_feed_max_lag_s,
+            nats_replicas=knobs.nats_replicas,
             env=_env("SSCARD_ENV", "prod"),
             tls_ca=Path(_env("SSCARD_TLS_CA", str(pki / "ca.pem"))),
             tls_cert=Path(_env("SSCARD_TLS_CERT", str(pki / f"{service}.pem"))),
             tls_key=Path(_env("SSCARD_TLS_KEY", str(pki / f"{service}.key"))),
-            tls_client_auth=_env("SSCARD_TLS_CLIENT_AUTH", "require") == "require",
+            tls_client_auth=knobs.tls_client_auth == "require",
             jwks_file=Path(_env("SSCARD_JWKS_FILE", str(pki / "jwks.json"))),
             signing_key=Path(_env("SSCARD_SIGNING_KEY", str(pki / f"service-{service}.key"))),
             signing_kid=_env("SSCARD_SIGNING_KID", f"service-{service}-1"),
-            token_max_lifetime_s=int(_env("SSCARD_TOKEN_MAX_LIFETIME_S", "3600")),
-            max_receive_bytes=int(_env("SSCARD_MAX_RECEIVE_BYTES", str(1024 * 1024))),
-            max_concurrent_rpcs=int(_env("SSCARD_MAX_CONCURRENT_RPCS", "256")),
+            token_max_lifetime_s=knobs.token_max_lifetime_s,
+            max_receive_bytes=knobs.max_receive_bytes,
+            max_concurrent_rpcs=knobs.max_concurrent_rpcs,
             nats_user=nats_user,
             nats_password=nats_password(nats_user, data_dir),
             nats_ca=Path(_env("SSCARD_NATS_CA", _env("SSCARD_TLS_CA", str(pki / "ca.pem")))),
             nats_cert=Path(_env("SSCARD_NATS_CERT", _env("SSCARD_TLS_CERT", str(pki / f"{service}.pem")))),
             nats_key=Path(_env("SSCARD_NATS_KEY", _env("SSCARD_TLS_KEY", str(pki / f"{service}.key")))),
-            stream_max_age_s=float(_env("SSCARD_STREAM_MAX_AGE_S", str(30 * 86400))),
+            stream_max_age_s=knobs.stream_max_age_s,
+            migrate_on_start=knobs.migrate_on_start,
+            schema_wait_s=knobs.schema_wait_s,
+            drain_s=knobs.drain_s,
             peers={
                 peer: _env(f"SSCARD_{peer.upper()}_TARGET", _env(f"SSCARD_{peer.upper()}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[peer]}"))
                 for peer in SERVICES

@@ -373,9 +373,17 @@ class Database:
     def table(self, name: str) -> sa.Table:
         return self.metadata.tables[name]
 
-    async def migrate(self) -> list[int]:
-        """Apply pending migrations in order; returns the versions applied."""
-        applied: list[int] = []
+    async def migrate(self) -> list[str]:
+        """Bring the schema to head with the service's Alembic revisions (services/common/schema.py:
+        one transaction, under an advisory lock on PostgreSQL); returns the revisions applied.
+        A database without a revision history of its own (services/<producer>/migrations) keeps
+        the hand-written steps below."""
+        from services.common import schema
+
+        if schema.has_revisions(self.producer):
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(lambda c: schema.upgrade(c, self.producer, self.metadata, self.migrations))
+        applied: list[str] = []
         async with self.engine.begin() as conn:
             await conn.run_sync(lambda c: _MIGRATIONS.create(c, checkfirst=True))
             done = set((await conn.execute(sa.select(_MIGRATIONS.c.version))).scalars())
@@ -386,7 +394,7 @@ class Database:
                 await conn.execute(
                     _MIGRATIONS.insert().values(version=step.version, name=step.name, applied_us=to_micros(self.clock.now()))
                 )
-                applied.append(step.version)
+                applied.append(str(step.version))
         return applied
 
     async def transact(self, work: Callable[[UnitOfWork], Awaitable[T]], retries: int = 5) -> T:

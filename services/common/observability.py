@@ -42,6 +42,10 @@ FEED_READ_THROUGHS = Counter(
     ["service", "stream"],
 )
 SETTLEMENT_REFUSALS = Counter("sscard_settlement_refusals_total", "Settlements refused", ["service", "reason"])
+DEAD_LETTERS = Gauge("sscard_dead_letters", "Events a consumer gave up on, parked and not yet replayed", ["service"])
+# 1 when a region's calendar has the official holiday schedule (with the adjusted working weekends)
+# of the current / next year: from the region file (calendar.years) or the holidays package.
+CALENDAR_SCHEDULE_KNOWN = Gauge("sscard_calendar_schedule_known", "Official holiday schedule present", ["service", "region", "year"])
 
 _started_ports: set[int] = set()
 

@@ -317,6 +317,9 @@ class RegionPolicies:
             raise ValueError(f"no region policy files in {directory}")
         return cls(regions)
 
+    def codes(self) -> list[str]:
+        return sorted(self._regions)
+
     def get(self, code: str) -> RegionPolicy:
         try:
             return self._regions[code]

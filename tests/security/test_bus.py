@@ -233,6 +233,7 @@ async def test_the_kubernetes_nats_config_runs_and_takes_passwords_from_the_envi
         (tls / name).write_bytes((pki / source).read_bytes())
     port, http, cluster = natsd.free_port(), natsd.free_port(), natsd.free_port()
     conf = (_k8s_nats_conf().replace("/etc/nats/tls/", f"{tls}/").replace("/data/jetstream", str(tmp_path / "js"))
+            .replace("/var/run/nats/", f"{tmp_path}/")  # the pid file (lame-duck preStop), an emptyDir in the pod
             .replace("port: 4222", f"port: {port}").replace("http_port: 8222", f"http_port: {http}").replace("port: 6222", f"port: {cluster}"))
     conf = "host: 127.0.0.1\n" + conf.replace("server_name: $POD_NAME", "server_name: nats-0")
     (tmp_path / "nats.conf").write_text(conf)
@@ -250,6 +251,7 @@ async def test_the_kubernetes_nats_config_runs_and_takes_passwords_from_the_envi
         assert nc.is_connected
         await nc.close()
         assert "Authorization Violation" in str(await _refused(url, tls=_tls("loss"), user="loss", password=passwords["cards"]))
+        assert int((tmp_path / "nats.pid").read_text()) == process.pid  # what the preStop `-sl=ldm=...` signals
     finally:
         process.terminate()
         process.wait(10)
