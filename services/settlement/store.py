@@ -119,10 +119,11 @@ legacy_accounts = sa.Table(
     sa.Column("status", sa.String(10), nullable=False),
 )
 
+# The hand-written runner's steps, frozen at the Alembic baseline (services/common/schema.py stamps
+# databases it made); every later change is an Alembic revision in services/settlement/migrations/.
 MIGRATIONS = [
     Migration(1, "initial schema", create_all(metadata)),
     Migration(2, "sign-in, reversals, filings, legacy accounts; citizen id and POS wrong-PIN count", add_tables_and_columns(metadata)),
-    Migration(3, "the holder's name on the account (the old medical card's loss view)", add_tables_and_columns(metadata)),
 ]
 
 

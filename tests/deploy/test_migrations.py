@@ -81,7 +81,9 @@ def test_one_linear_history_per_service_starting_at_the_baseline() -> None:
 async def test_sqlite_head_is_what_store_declares_and_migrate_is_idempotent(tmp_path: Path, service: str) -> None:
     db = _database(service, _sqlite(tmp_path, service))
     try:
-        assert await db.migrate() == [schema.baseline(service)]
+        history = [r.revision for r in reversed(list(schema.script(service).walk_revisions()))]
+        assert history[0] == schema.baseline(service) and history[-1] == schema.head(service)
+        assert await db.migrate() == history
         assert await db.migrate() == []
         assert await _revision(db) == schema.head(service)
         # A column added to store.py without a revision fails here.
@@ -94,7 +96,8 @@ async def test_concurrent_starts_on_sqlite_are_serialised(tmp_path: Path) -> Non
     dbs = [_database("settlement", _sqlite(tmp_path, "settlement")) for _ in range(5)]
     try:
         results = await asyncio.gather(*(db.migrate() for db in dbs))
-        assert sorted(map(len, results)) == [0, 0, 0, 0, 1]
+        revisions = len(list(schema.script("settlement").walk_revisions()))
+        assert sorted(map(len, results)) == [0, 0, 0, 0, revisions]
     finally:
         for db in dbs:
             await db.close()
@@ -103,7 +106,7 @@ async def test_concurrent_starts_on_sqlite_are_serialised(tmp_path: Path) -> Non
 @pytest.mark.skipif(harness.pg_url() is None, reason="set SSCARD_TEST_PG_URL")
 async def test_ten_concurrent_migration_starts_on_fresh_postgresql_ten_of_ten_clean() -> None:
     """Each trial: a fresh database, then 10 starts at once (each its own engine and connection, as
-    10 pods would be). Clean = no start fails, exactly one applies the baseline, all see head, and
+    10 pods would be). Clean = no start fails, exactly one applies the revisions, all see head, and
     the schema is exactly store.py's. The hand-written runner crashed 2 of 3 in 5 of 5 trials."""
     clean = 0
     for trial in range(TRIALS):
@@ -114,7 +117,8 @@ async def test_ten_concurrent_migration_starts_on_fresh_postgresql_ten_of_ten_cl
                 results = await asyncio.gather(*(db.migrate() for db in dbs), return_exceptions=True)
                 failures = [r for r in results if isinstance(r, BaseException)]
                 assert not failures, f"trial {trial}: {failures[0]!r}"
-                assert sorted(results, key=len) == [[]] * (STARTS - 1) + [[schema.baseline(service)]], f"trial {trial}: {results}"
+                history = [r.revision for r in reversed(list(schema.script(service).walk_revisions()))]
+                assert sorted(results, key=len) == [[]] * (STARTS - 1) + [history], f"trial {trial}: {results}"
                 assert {await _revision(db) for db in dbs} == {schema.head(service)}
                 assert await _schema_drift(dbs[0]) == []
             finally:
