@@ -45,7 +45,9 @@ ACTIVATION_CHANNELS = {
     pb.ACTIVATION_CHANNEL_INSTITUTION: "institution",
     pb.ACTIVATION_CHANNEL_BANK_OUTLET: "bank_outlet",
     pb.ACTIVATION_CHANNEL_FINANCIAL_ZONE: "financial_zone",
+    pb.ACTIVATION_CHANNEL_SERVICE_WINDOW: "service_window",
 }
+ACTIVATION_CHANNEL_PB = {name: number for number, name in ACTIVATION_CHANNELS.items()}
 
 
 def card_to_pb(card: Card) -> pb.Card:
@@ -71,6 +73,7 @@ def card_to_pb(card: Card) -> pb.Card:
     message.applied_at.FromDatetime(card.applied_at)
     if card.activated_at:
         message.activated_at.FromDatetime(card.activated_at)
+    message.activation_channel = ACTIVATION_CHANNEL_PB.get(card.activation_channel, 0)
     return message
 
 
@@ -194,7 +197,7 @@ class CardsCore:
     async def activate(self, uow: UnitOfWork, card: Card, channel: str) -> Card:
         if card.state is CardState.ACTIVE:
             return card
-        card = domain.activate(card, uow.now)
+        card = domain.activate(card, uow.now, channel)
         if card.replaces_card_no:
             # The old card dies first, so no consumer ever sees two usable cards.
             old = await store.get_card(uow.conn, card.replaces_card_no)
@@ -422,7 +425,9 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, request.citizen_id)
 
         async def work(uow: UnitOfWork) -> pb.ResetPinResponse:
-            card = domain.reset_pin(await self.core.load(uow, request.card_no), request.citizen_id, self.core.pepper, secrets.token_hex(16))
+            card = await self.core.load(uow, request.card_no)
+            initial_pin = self.core.rt.policies.get(card.region_code).initial_pin
+            card = domain.reset_pin(card, request.citizen_id, self.core.pepper, secrets.token_hex(16), initial_pin)
             await store.save_card(uow.conn, card)
             await self.core.publish(uow, card, "pin_changed")
             await uow.audit("card.pin_reset", card.card_no, channel="outlet", agent=agent.describe() if agent else "")
@@ -447,7 +452,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         async def work(uow: UnitOfWork) -> pb.IssueElectronicCardTokenResponse:
             card = await self.core.load(uow, request.card_no)
             access.check_subject(person_id=card.person_id)
-            # The initial PIN (123456) never mints an e-card: the holder must have enabled their own.
+            # The region's initial PIN never mints an e-card: the holder must have enabled their own.
             domain.check_electronic_card(card)
             card = await self._verify(uow, card, request.pin)
             expires = int(time.time()) + ECARD_TTL_S

@@ -165,7 +165,7 @@ POLICY: dict[str, tuple[Rule, ...]] = {
         allow(CLERK, "loss_channel", *WINDOW), allow(BANK, "loss_channel", *WINDOW), allow(INSTITUTION, "loss_channel", "level_2_terminal"),
     ),
     f"/{_LOSS}/ReportFormalLoss": (allow(CLERK, *WINDOW), allow(BANK, *WINDOW)),
-    f"/{_LOSS}/LiftLoss": (allow(CLERK, *WINDOW), allow(BANK, *WINDOW)),
+    f"/{_LOSS}/LiftLoss": (allow(CLERK, "loss_channel", *WINDOW), allow(BANK, "loss_channel", *WINDOW), allow(CITIZEN, "loss_channel", "own_person")),
     f"/{_LOSS}/GetLossState": (allow(CLERK), allow(BANK), allow(HOTLINE), allow(CITIZEN, "own_person"), allow(FUND_STAFF, "own_region"), allow(SERVICE)),
     f"/{_LOSS}/ClaimLossPeriodRefund": (allow(CLERK, *WINDOW), allow(FUND_STAFF, "own_region")),
     f"/{_LOSS}/ReviewLossPeriodRefund": (allow(FUND_STAFF, "own_region", "not_filer"),),
