@@ -74,6 +74,8 @@ def card_to_pb(card: Card) -> pb.Card:
     if card.activated_at:
         message.activated_at.FromDatetime(card.activated_at)
     message.activation_channel = ACTIVATION_CHANNEL_PB.get(card.activation_channel, 0)
+    if card.handout_due:
+        message.handout_due = card.handout_due.isoformat()
     return message
 
 
@@ -217,7 +219,7 @@ class CardsCore:
             today = business_date(uow.now)
             due = await store.due_cards(uow.conn, today)
             for card in due:
-                card = domain.complete_production(card, today)
+                card = domain.complete_production(card, today, self.rt.policies.get(card.region_code))
                 await store.save_card(uow.conn, card)
                 await self.publish(uow, card, "ready")
             return len(due)
@@ -262,14 +264,19 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         card = await self.db.read(lambda c: self.core.load(c, request.card_no))
         access.check_subject(person_id=card.person_id, unit=card.employer_unit_id)
         await self.db.audit_read("card.read", card.card_no)
-        return pb.GetCardResponse(card=card_to_pb(card))
+        return pb.GetCardResponse(card=self._with_deadline(card))
+
+    def _with_deadline(self, card: Card) -> pb.Card:
+        message = card_to_pb(card)
+        message.handout_overdue = domain.handout_overdue(card, business_date(self.core.rt.clock.now()))
+        return message
 
     async def ListCards(self, request: pb.ListCardsRequest, context: grpc.aio.ServicerContext) -> pb.ListCardsResponse:
         require(request.person_id, "person_id")
         access.check_subject(person_id=request.person_id)
         found = await self.db.read(lambda c: store.person_cards(c, request.person_id))
         await self.db.audit_read("cards.listed", request.person_id)
-        return pb.ListCardsResponse(cards=[card_to_pb(c) for c in found])
+        return pb.ListCardsResponse(cards=[self._with_deadline(c) for c in found])
 
     async def HandOutCard(self, request: pb.HandOutCardRequest, context: grpc.aio.ServicerContext) -> pb.HandOutCardResponse:
         require(request.pickup_certificate_no, "pickup_certificate_no")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from services.common.calendar import add_months
@@ -109,6 +109,7 @@ class Card:
     delivery_address: str = ""
     employer_unit_id: str = ""
     activation_channel: str = ""  # institution, bank_outlet, financial_zone, service_window
+    handout_due: date | None = None  # a unit's (or community's) batch card: hand it out by this day
 
 
 def hash_pin(pepper: bytes, salt: str, pin: str) -> str:
@@ -217,11 +218,18 @@ def new_card(
     )
 
 
-def complete_production(card: Card, today: date) -> Card:
-    """The factory has made the card: ready for pickup from its promised date."""
+def complete_production(card: Card, today: date, policy: RegionPolicy) -> Card:
+    """The factory has made the card: ready for pickup from its promised date. The bank tells the unit of a
+    batch card, which collects it and must hand it out within the region's days (seed 003: 10日内)."""
     if card.state is not CardState.APPLIED or today < card.ready_by:
         raise FailedPrecondition("NOT_DUE", "card is not due from production")
-    return replace(card, state=CardState.READY)
+    due = today + timedelta(days=policy.employer_handout_days) if card.employer_unit_id else None
+    return replace(card, state=CardState.READY, handout_due=due)
+
+
+def handout_overdue(card: Card, today: date) -> bool:
+    """A batch card the unit has not handed out by its deadline."""
+    return card.state is CardState.READY and card.handout_due is not None and today > card.handout_due
 
 
 def hand_out(card: Card, certificate_no: str, citizen_id: str) -> Card:

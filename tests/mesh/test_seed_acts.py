@@ -3,11 +3,11 @@ on the region file that states it (docs/regions.md names the key and the seed)."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import grpc
 
-from services.client import IVR_SYSTEM, citizen, eventually
+from services.client import IVR_SYSTEM, citizen, community, eventually
 from services.common.calendar import add_months
 from services.common.citizen_id import make_citizen_id
 from services.common.clock import business_date
@@ -107,3 +107,37 @@ async def test_dalian_new_employees_collect_their_cards_two_months_after_enrolme
     assert card.ready_by == due.isoformat()
     individual = await apply(mesh, (await register(mesh, make_citizen_id("210202", date(1991, 2, 2), 306), "210200", "dl2-r2")).person_id, "dl2-a")
     assert individual.ready_by == calendar.add_working_days(business_date(mesh.clock.now()), 20).isoformat()
+
+
+async def test_a_community_applies_in_a_batch_and_its_unit_must_hand_cards_out_within_10_days(mesh: Mesh) -> None:
+    # Seed 002: "由单位和社区统一办理"; seed 003: the unit collects the cards from the bank "并在10日内发放给参保人".
+    client = await mesh.start()
+    place = (await client.identity.CreateEmployerUnit(identity_pb2.CreateEmployerUnitRequest(
+        request_id="cm-u", name="新竹社区", credit_code="91370100MA3C00307X", region_code="370100"))).unit
+    residents = []
+    for serial in (307, 308):
+        citizen_id = make_citizen_id("370102", date(1950, 7, 7), serial)
+        residents.append(((await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
+            request_id=f"cm-reg-{serial}", citizen_id=citizen_id, name=NAME, region_code="370100",
+            insured_category=identity_pb2.INSURED_CATEGORY_RESIDENT, employer_unit_id=place.unit_id))).person, citizen_id))
+    office = community(place.unit_id).metadata()
+    batch = await client.cards.ApplyForCardsBatch(cards_pb2.ApplyForCardsBatchRequest(
+        request_id="cm-b", employer_unit_id=place.unit_id, person_ids=[p.person_id for p, _ in residents]), metadata=office)
+    assert [o.refusal_reason for o in batch.outcomes] == ["", ""]
+    await _refused(client.cards.ApplyForCardsBatch(cards_pb2.ApplyForCardsBatchRequest(
+        request_id="cm-b2", employer_unit_id="unit-elsewhere", person_ids=[residents[0][0].person_id]), metadata=office),
+        grpc.StatusCode.PERMISSION_DENIED, "NOT_YOUR_UNIT")
+    first, second = (o.card for o in batch.outcomes)
+    mesh.clock.set(mesh.clock.now() + timedelta(days=(date.fromisoformat(first.ready_by) - business_date(mesh.clock.now())).days))
+    ready = await eventually(lambda: client.cards.GetCard(cards_pb2.GetCardRequest(card_no=first.card_no), metadata=office),
+                             lambda r: r.card.state == cards_pb2.CARD_STATE_READY)
+    days = mesh.policies.get("370100").employer_handout_days
+    assert ready.card.handout_due == (business_date(mesh.clock.now()) + timedelta(days=days)).isoformat()
+    assert not ready.card.handout_overdue
+    handed = await client.cards.HandOutCard(cards_pb2.HandOutCardRequest(
+        request_id="cm-h1", card_no=first.card_no, pickup_certificate_no=first.pickup_certificate_no, citizen_id=residents[0][1]), metadata=office)
+    assert handed.card.state == cards_pb2.CARD_STATE_HANDED_OUT
+    mesh.clock.set(mesh.clock.now() + timedelta(days=days + 1))
+    late = (await client.cards.GetCard(cards_pb2.GetCardRequest(card_no=second.card_no), metadata=office)).card
+    assert late.state == cards_pb2.CARD_STATE_READY and late.handout_overdue
+    assert not (await client.cards.GetCard(cards_pb2.GetCardRequest(card_no=first.card_no), metadata=office)).card.handout_overdue
