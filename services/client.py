@@ -129,6 +129,11 @@ def employer(unit_id: str) -> Credential:
     return Credential(trust.EMPLOYER, "handler-01", org=unit_id)
 
 
+def community(unit_id: str) -> Credential:
+    """A community (社区) or street office that enrols residents and applies for their cards in batches."""
+    return Credential(trust.COMMUNITY, "community-handler-01", org=unit_id)
+
+
 # Loss channels that name their own principal (loss.proto LossChannel): the caller acts as
 # whoever really uses that channel.
 _LOSS_CHANNEL_ACTORS = {1: IVR_SYSTEM, 2: HOTLINE_AGENT, 6: institution("H99990001"), 7: BANK, 8: CLERK}

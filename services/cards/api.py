@@ -45,7 +45,9 @@ ACTIVATION_CHANNELS = {
     pb.ACTIVATION_CHANNEL_INSTITUTION: "institution",
     pb.ACTIVATION_CHANNEL_BANK_OUTLET: "bank_outlet",
     pb.ACTIVATION_CHANNEL_FINANCIAL_ZONE: "financial_zone",
+    pb.ACTIVATION_CHANNEL_SERVICE_WINDOW: "service_window",
 }
+ACTIVATION_CHANNEL_PB = {name: number for number, name in ACTIVATION_CHANNELS.items()}
 
 
 def card_to_pb(card: Card) -> pb.Card:
@@ -71,6 +73,9 @@ def card_to_pb(card: Card) -> pb.Card:
     message.applied_at.FromDatetime(card.applied_at)
     if card.activated_at:
         message.activated_at.FromDatetime(card.activated_at)
+    message.activation_channel = ACTIVATION_CHANNEL_PB.get(card.activation_channel, 0)
+    if card.handout_due:
+        message.handout_due = card.handout_due.isoformat()
     return message
 
 
@@ -194,7 +199,7 @@ class CardsCore:
     async def activate(self, uow: UnitOfWork, card: Card, channel: str) -> Card:
         if card.state is CardState.ACTIVE:
             return card
-        card = domain.activate(card, uow.now)
+        card = domain.activate(card, uow.now, channel)
         if card.replaces_card_no:
             # The old card dies first, so no consumer ever sees two usable cards.
             old = await store.get_card(uow.conn, card.replaces_card_no)
@@ -214,7 +219,7 @@ class CardsCore:
             today = business_date(uow.now)
             due = await store.due_cards(uow.conn, today)
             for card in due:
-                card = domain.complete_production(card, today)
+                card = domain.complete_production(card, today, self.rt.policies.get(card.region_code))
                 await store.save_card(uow.conn, card)
                 await self.publish(uow, card, "ready")
             return len(due)
@@ -259,14 +264,19 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         card = await self.db.read(lambda c: self.core.load(c, request.card_no))
         access.check_subject(person_id=card.person_id, unit=card.employer_unit_id)
         await self.db.audit_read("card.read", card.card_no)
-        return pb.GetCardResponse(card=card_to_pb(card))
+        return pb.GetCardResponse(card=self._with_deadline(card))
+
+    def _with_deadline(self, card: Card) -> pb.Card:
+        message = card_to_pb(card)
+        message.handout_overdue = domain.handout_overdue(card, business_date(self.core.rt.clock.now()))
+        return message
 
     async def ListCards(self, request: pb.ListCardsRequest, context: grpc.aio.ServicerContext) -> pb.ListCardsResponse:
         require(request.person_id, "person_id")
         access.check_subject(person_id=request.person_id)
         found = await self.db.read(lambda c: store.person_cards(c, request.person_id))
         await self.db.audit_read("cards.listed", request.person_id)
-        return pb.ListCardsResponse(cards=[card_to_pb(c) for c in found])
+        return pb.ListCardsResponse(cards=[self._with_deadline(c) for c in found])
 
     async def HandOutCard(self, request: pb.HandOutCardRequest, context: grpc.aio.ServicerContext) -> pb.HandOutCardResponse:
         require(request.pickup_certificate_no, "pickup_certificate_no")
@@ -422,7 +432,9 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, request.citizen_id)
 
         async def work(uow: UnitOfWork) -> pb.ResetPinResponse:
-            card = domain.reset_pin(await self.core.load(uow, request.card_no), request.citizen_id, self.core.pepper, secrets.token_hex(16))
+            card = await self.core.load(uow, request.card_no)
+            initial_pin = self.core.rt.policies.get(card.region_code).initial_pin
+            card = domain.reset_pin(card, request.citizen_id, self.core.pepper, secrets.token_hex(16), initial_pin)
             await store.save_card(uow.conn, card)
             await self.core.publish(uow, card, "pin_changed")
             await uow.audit("card.pin_reset", card.card_no, channel="outlet", agent=agent.describe() if agent else "")
@@ -447,7 +459,7 @@ class CardServicer(cards_pb2_grpc.CardServiceServicer):
         async def work(uow: UnitOfWork) -> pb.IssueElectronicCardTokenResponse:
             card = await self.core.load(uow, request.card_no)
             access.check_subject(person_id=card.person_id)
-            # The initial PIN (123456) never mints an e-card: the holder must have enabled their own.
+            # The region's initial PIN never mints an e-card: the holder must have enabled their own.
             domain.check_electronic_card(card)
             card = await self._verify(uow, card, request.pin)
             expires = int(time.time()) + ECARD_TTL_S

@@ -8,14 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
+from services.common.calendar import add_months
 from services.common.clock import business_date
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.policy import RegionPolicy
-
-INITIAL_PIN = "123456"
 
 
 class CardState(str, Enum):
@@ -109,6 +108,8 @@ class Card:
     delivery: str = "outlet_pickup"
     delivery_address: str = ""
     employer_unit_id: str = ""
+    activation_channel: str = ""  # institution, bank_outlet, financial_zone, service_window
+    handout_due: date | None = None  # a unit's (or community's) batch card: hand it out by this day
 
 
 def hash_pin(pepper: bytes, salt: str, pin: str) -> str:
@@ -168,6 +169,16 @@ def fee_for(kind: ApplicationKind, policy: RegionPolicy) -> int:
     return 0 if kind in (ApplicationKind.FIRST, ApplicationKind.REMAKE) else policy.replacement_fee_fen
 
 
+def ready_date(policy: RegionPolicy, channel: str, replacement: bool, applied_on: date) -> date:
+    """The promised date: the region's working days for the channel (0 = the same day), or `{months: N}`
+    calendar months later, moved to the next working day (Dalian: about two months after enrolment)."""
+    spec = policy.production_days(channel, replacement)
+    if isinstance(spec, int):
+        return policy.calendar.add_working_days(applied_on, spec)
+    day = add_months(applied_on, spec["months"])
+    return day if policy.calendar.is_working_day(day) else policy.calendar.add_working_days(day, 1)
+
+
 def new_card(
     *,
     card_no: str,
@@ -184,7 +195,7 @@ def new_card(
     delivery_address: str = "",
 ) -> Card:
     replacement = kind in (ApplicationKind.REISSUE, ApplicationKind.EXCHANGE)
-    ready_by = policy.calendar.add_working_days(business_date(now), policy.production_days(channel, replacement))
+    ready_by = ready_date(policy, channel, replacement, business_date(now))
     return Card(
         card_no=card_no,
         person_id=person.person_id,
@@ -198,7 +209,7 @@ def new_card(
         fee_fen=fee_for(kind, policy),
         ready_by=ready_by,
         applied_at=now,
-        pin_hash=hash_pin(pepper, pin_salt, INITIAL_PIN),
+        pin_hash=hash_pin(pepper, pin_salt, policy.initial_pin),
         pin_salt=pin_salt,
         replaces_card_no=replaces_card_no,
         delivery=delivery,
@@ -207,11 +218,18 @@ def new_card(
     )
 
 
-def complete_production(card: Card, today: date) -> Card:
-    """The factory has made the card: ready for pickup from its promised date."""
+def complete_production(card: Card, today: date, policy: RegionPolicy) -> Card:
+    """The factory has made the card: ready for pickup from its promised date. The bank tells the unit of a
+    batch card, which collects it and must hand it out within the region's days (seed 003: 10日内)."""
     if card.state is not CardState.APPLIED or today < card.ready_by:
         raise FailedPrecondition("NOT_DUE", "card is not due from production")
-    return replace(card, state=CardState.READY)
+    due = today + timedelta(days=policy.employer_handout_days) if card.employer_unit_id else None
+    return replace(card, state=CardState.READY, handout_due=due)
+
+
+def handout_overdue(card: Card, today: date) -> bool:
+    """A batch card the unit has not handed out by its deadline."""
+    return card.state is CardState.READY and card.handout_due is not None and today > card.handout_due
 
 
 def hand_out(card: Card, certificate_no: str, citizen_id: str) -> Card:
@@ -225,13 +243,14 @@ def hand_out(card: Card, certificate_no: str, citizen_id: str) -> Card:
     return replace(card, state=CardState.HANDED_OUT)
 
 
-def activate(card: Card, now: datetime) -> Card:
-    """社保区启用: a handed-out card becomes usable; activating twice is a no-op."""
+def activate(card: Card, now: datetime, channel: str = "") -> Card:
+    """社保区启用 (at a designated institution, a bank outlet, by the financial zone where the region says
+    so, or at the service window): a handed-out card becomes usable; activating twice is a no-op."""
     if card.state is CardState.ACTIVE:
         return card
     if card.state is not CardState.HANDED_OUT:
         raise FailedPrecondition("CARD_NOT_HANDED_OUT", f"card is {card.state.value}; only a handed-out card activates")
-    return replace(card, state=CardState.ACTIVE, activated_at=now)
+    return replace(card, state=CardState.ACTIVE, activated_at=now, activation_channel=channel)
 
 
 def replaced_by(old: Card, new_card_no: str) -> Card:
@@ -323,12 +342,12 @@ def unlock(card: Card, citizen_id: str) -> Card:
     return replace(card, state=CardState.ACTIVE if card.activated_at else CardState.HANDED_OUT, wrong_pin_count=0)
 
 
-def reset_pin(card: Card, citizen_id: str, pepper: bytes, salt: str) -> Card:
-    """Back to the initial PIN, not enabled, wrong count cleared (and unlocked)."""
+def reset_pin(card: Card, citizen_id: str, pepper: bytes, salt: str, initial_pin: str) -> Card:
+    """Back to the region's initial PIN, not enabled, wrong count cleared (and unlocked)."""
     check_holder(card, citizen_id)
     check_usable_for_pin(replace(card, state=CardState.ACTIVE) if card.state is CardState.LOCKED else card)
     state = (CardState.ACTIVE if card.activated_at else CardState.HANDED_OUT) if card.state is CardState.LOCKED else card.state
-    return replace(card, pin_hash=hash_pin(pepper, salt, INITIAL_PIN), pin_salt=salt, pin_enabled=False, wrong_pin_count=0, state=state)
+    return replace(card, pin_hash=hash_pin(pepper, salt, initial_pin), pin_salt=salt, pin_enabled=False, wrong_pin_count=0, state=state)
 
 
 def check_electronic_card(card: Card) -> None:

@@ -52,6 +52,8 @@ cards = sa.Table(
     sa.Column("delivery", sa.String(16), nullable=False, server_default="outlet_pickup"),
     sa.Column("delivery_address", sa.String(200), nullable=False, server_default=""),
     sa.Column("employer_unit_id", sa.String(40), nullable=False, server_default=""),
+    sa.Column("activation_channel", sa.String(20), nullable=False, server_default=""),
+    sa.Column("handout_due", sa.String(10), nullable=False, server_default=""),
     sa.Index("ix_cards_due", "state", "ready_by"),
     sa.Index("ix_cards_citizen", "citizen_id"),
 )
@@ -59,6 +61,7 @@ cards = sa.Table(
 MIGRATIONS = [
     Migration(1, "initial schema", create_all(metadata)),
     Migration(2, "delivery, employer unit; citizen-ID index for progress queries", add_tables_and_columns(metadata)),
+    Migration(3, "activation channel (the service window is one); a unit's hand-out deadline", add_tables_and_columns(metadata)),
 ]
 
 
@@ -88,6 +91,8 @@ def _to_card(row: Any) -> Card:
         delivery=row.delivery,
         delivery_address=row.delivery_address,
         employer_unit_id=row.employer_unit_id,
+        activation_channel=row.activation_channel,
+        handout_due=date.fromisoformat(row.handout_due) if row.handout_due else None,
     )
 
 
@@ -117,6 +122,8 @@ def _values(card: Card) -> dict[str, Any]:
         delivery=card.delivery,
         delivery_address=card.delivery_address,
         employer_unit_id=card.employer_unit_id,
+        activation_channel=card.activation_channel,
+        handout_due=card.handout_due.isoformat() if card.handout_due else "",
     )
 
 

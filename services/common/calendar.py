@@ -16,6 +16,18 @@ from functools import lru_cache
 import holidays
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day where it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
 @lru_cache(maxsize=64)
 def _library_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     china = holidays.China(years=year)

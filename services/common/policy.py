@@ -82,15 +82,26 @@ class Duration(Value):
         return timedelta(days=self.days, hours=self.hours)
 
 
-class ProductionDays(Value):
-    """Working days from application to ready (制卡), per application channel; 0 = the same day."""
+class Months(Value):
+    """`{months: 2}`: a production time a guide gives in calendar months (Dalian: cards collected about two
+    months after enrolment, seed 002); ready on the first working day from that date."""
 
-    default: WorkingDays
-    outlet: WorkingDays | None = None
-    district_centre: WorkingDays | None = None
-    bank_outlet: WorkingDays | None = None
-    employer_batch: WorkingDays | None = None
-    online: WorkingDays | None = None
+    months: Annotated[int, Field(strict=True, ge=1, le=24)]
+
+
+ProductionTime = Union[WorkingDays, Months]
+
+
+class ProductionDays(Value):
+    """Working days from application to ready (制卡), per application channel; 0 = the same day;
+    or `{months: N}` where the guide counts in months."""
+
+    default: ProductionTime
+    outlet: ProductionTime | None = None
+    district_centre: ProductionTime | None = None
+    bank_outlet: ProductionTime | None = None
+    employer_batch: ProductionTime | None = None
+    online: ProductionTime | None = None
 
 
 class YearSchedule(Section):
@@ -121,6 +132,7 @@ class LossChannels(Section):
 
     temporary: list[LossChannel]  # 临时挂失
     formal: list[LossChannel]  # 正式挂失 with the reissue (补卡)
+    lift: list[LossChannel]  # 解挂 of a temporary loss, with the card (Guangxi: the window or WeChat, seed 004 十.2)
 
 
 class LossPeriodRefund(Section):
@@ -167,6 +179,9 @@ class RegionFile(Section):
     reissue_production_working_days: ProductionDays | None = None  # reissue and exchange, where they differ
     replacement_fee_fen: Fen
     pin_max_attempts: Annotated[int, Field(strict=True, ge=1, le=99)]
+    initial_pin: Annotated[str, Field(strict=True, pattern=r"^\d{6}$")]  # 社保账户初始密码 (seed 002: "123456")
+    employer_handout_days: Annotated[int, Field(strict=True, ge=1, le=366)]  # a unit hands collected cards out within (seed 003: 10日)
+    newborn_cover_window_months: Annotated[int, Field(strict=True, ge=0, le=12)]  # enrolled within: covered from birth (seed 004)
     financial_activation_activates_social: StrictBool
     legacy_medical_card: StrictBool = False
     partner_bank: Annotated[str, Field(strict=True, max_length=20)] = ""
@@ -196,21 +211,24 @@ class RegionPolicy:
     name: str
     province: str
     temporary_loss_validity: timedelta
-    production_working_days: Mapping[str, int]
+    production_working_days: Mapping[str, Any]
     replacement_fee_fen: int
     pin_max_attempts: int
     financial_activation_activates_social: bool
     calendar: WorkingDayCalendar
+    initial_pin: str
+    employer_handout_days: int
+    newborn_cover_window_months: int
     benefits: Mapping[str, Any] = field(default_factory=dict)
     legacy_medical_card: bool = False
     partner_bank: str = ""
-    reissue_production_working_days: Mapping[str, int] | None = None
+    reissue_production_working_days: Mapping[str, Any] | None = None
     loss_channels: Mapping[str, frozenset[str]] = field(default_factory=dict)
     loss_period_refund_most_recent_only: bool = False
 
-    def production_days(self, channel: str, replacement: bool = False) -> int:
-        """Working days to make a card applied for through `channel`; a replacement (reissue, exchange)
-        follows the region's own reissue table where it has one."""
+    def production_days(self, channel: str, replacement: bool = False) -> int | Mapping[str, int]:
+        """Working days (or `{"months": N}`) to make a card applied for through `channel`; a replacement
+        (reissue, exchange) follows the region's own reissue table where it has one."""
         table = self.reissue_production_working_days if replacement and self.reissue_production_working_days else self.production_working_days
         return table.get(channel, table["default"])
 
@@ -270,6 +288,9 @@ def parse_region(data: Mapping[str, Any], where: str = "region") -> RegionPolicy
         reissue_production_working_days=reissue.model_dump(exclude_none=True) if reissue else None,
         loss_channels={act: frozenset(channels) for act, channels in region.loss_channels.model_dump().items()},
         loss_period_refund_most_recent_only=region.loss_period_refund.most_recent_expense_only,
+        initial_pin=region.initial_pin,
+        employer_handout_days=region.employer_handout_days,
+        newborn_cover_window_months=region.newborn_cover_window_months,
     )
 
 

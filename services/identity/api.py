@@ -95,6 +95,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                 status=_enum(STATUSES, request.status, "status", False),
                 employer_unit_id=request.employer_unit_id,
                 now=uow.now,
+                newborn_window_months=self.rt.policies.get(request.region_code).newborn_cover_window_months,
             )
             if await store.find_person(uow.conn, citizen_id=person.citizen_id.number):
                 raise AlreadyExists("PERSON_ALREADY_REGISTERED", "this citizen ID is already registered")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 
+from services.common.calendar import add_months
 from services.common.citizen_id import CitizenId, parse_citizen_id
 from services.common.clock import business_date
 from services.common.errors import FailedPrecondition, InvalidArgument
@@ -50,24 +51,10 @@ class EmployerUnit:
     region_code: str
 
 
-NEWBORN_WINDOW_MONTHS = 3
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def coverage_start(birth: date, enrolled_on: date) -> date:
-    """A newborn enrolled within 3 months of birth is covered from birth; otherwise cover starts
-    in the month of payment (enrolment)."""
-    if enrolled_on <= _add_months(birth, NEWBORN_WINDOW_MONTHS):
+def coverage_start(birth: date, enrolled_on: date, newborn_window_months: int) -> date:
+    """A newborn enrolled within the region's window (Nanning: 3 months, seed 004) is covered from birth;
+    otherwise cover starts in the month of payment (enrolment)."""
+    if enrolled_on <= add_months(birth, newborn_window_months):
         return birth
     return enrolled_on.replace(day=1)
 
@@ -90,6 +77,7 @@ def register_person(
     status: PersonStatus | None,
     employer_unit_id: str,
     now: datetime,
+    newborn_window_months: int,
 ) -> Person:
     """A new insured person. Employees need their employer unit (单位)."""
     parsed = parse_citizen_id(citizen_id)
@@ -102,7 +90,7 @@ def register_person(
     if status is PersonStatus.DECEASED:
         raise InvalidArgument("INVALID_STATUS", "cannot register a deceased person", field="status")
     return Person(
-        coverage_start=coverage_start(parsed.birth_date, business_date(now)),
+        coverage_start=coverage_start(parsed.birth_date, business_date(now), newborn_window_months),
         person_id=person_id,
         citizen_id=parsed,
         name=validate_name(name),

@@ -33,6 +33,14 @@ def _channel(value: int) -> Channel:
     return CHANNELS[value]
 
 
+def _own_channel() -> int:
+    """An act without a channel is done where the caller stands: a clerk's outlet, a bank's bank; a caller with
+    several channels (a citizen online) must name one."""
+    principal = access.current_principal()
+    own = access.LOSS_CHANNELS_BY_KIND.get(principal.kind, set()) if principal else set()
+    return next(iter(own)) if len(own) == 1 else 0
+
+
 class LossCore:
     """Use cases shared by the servicer, the expiry scheduler and event handlers."""
 
@@ -181,7 +189,10 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         return await self.db.idempotent("ReportFormalLoss", request, pb.ReportFormalLossResponse, work)
 
     async def LiftLoss(self, request: pb.LiftLossRequest, context: grpc.aio.ServicerContext) -> pb.LiftLossResponse:
+        channel = _channel(request.channel or _own_channel())
         card = await self.db.read(lambda c: self.core.card(c, request.card_no))
+        access.check_subject(person_id=card.person_id)
+        domain.check_channel(channel, "lift", self.core.rt.policies.get(card.region_code).loss_channels["lift"])
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
         domain.check_identity(card, request.citizen_id, "", need_name=False)
 
@@ -189,8 +200,8 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
             current = await store.get_loss(uow.conn, card.card_no)
             loss = domain.lift(current)
             await store.save_loss(uow.conn, loss)
-            await store.record_history(uow, card.card_no, current.report_id, "lifted", uow.now, "outlet", agent.describe() if agent else "")
-            await self.core.announce(uow, card, CardLoss(card.card_no, LossState.NONE, current.report_id), "lifted", "outlet")
+            await store.record_history(uow, card.card_no, current.report_id, "lifted", uow.now, channel.value, agent.describe() if agent else "")
+            await self.core.announce(uow, card, CardLoss(card.card_no, LossState.NONE, current.report_id), "lifted", channel.value)
             return pb.LiftLossResponse(state=STATES[loss.state])
 
         return await self.db.idempotent("LiftLoss", request, pb.LiftLossResponse, work)

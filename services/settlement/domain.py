@@ -51,7 +51,7 @@ LEGACY = "legacy"
 SETTLEABLE_STATES = {"handed_out", "active", LEGACY}
 
 
-def refusal_reason(card: CardProjection, max_pin_attempts: int = 6) -> str | None:
+def refusal_reason(card: CardProjection, max_pin_attempts: int) -> str | None:
     """Why a card may not settle now, most final reason first; None if it may."""
     if card.card_state == "replaced":
         return "CARD_REPLACED"

@@ -111,7 +111,7 @@ async def test_a_thief_cannot_lift_a_loss_or_record_life_events(mesh: Mesh) -> N
     before = await _counts(mesh)
     thief = citizen(person_id, "web").metadata()  # even a session bound to the holder: these are window acts
     acts = [
-        (client.loss.LiftLoss, loss_pb2.LiftLossRequest(request_id="x1", card_no=card_no, citizen_id=citizen_id)),
+        (client.loss.LiftLoss, loss_pb2.LiftLossRequest(request_id="x1", card_no=card_no, citizen_id=citizen_id, channel=loss_pb2.LOSS_CHANNEL_WEBSITE)),
         (client.loss.ReportFormalLoss, loss_pb2.ReportFormalLossRequest(request_id="x2", card_no=card_no, channel=loss_pb2.LOSS_CHANNEL_OUTLET,
                                                                         citizen_id=citizen_id, name=NAME)),
         (client.identity.RecordDeath, identity_pb2.RecordDeathRequest(request_id="x3", person_id=person_id, date_of_death="2026-11-01",
@@ -124,11 +124,16 @@ async def test_a_thief_cannot_lift_a_loss_or_record_life_events(mesh: Mesh) -> N
     ]
     for call, request in acts:
         await _refused(call(request, metadata=NONE), UNAUTH, "CREDENTIAL_MALFORMED")
+        if call is client.loss.LiftLoss:  # online only where the region lists it (Guangxi's WeChat); Jinan: not online
+            await _refused(call(request, metadata=thief), INVALID, "CHANNEL_NOT_ALLOWED")
+            await _refused(call(request, metadata=citizen("psn-stranger", "web").metadata()), DENIED, "NOT_YOUR_RECORD")
+            continue
         await _refused(call(request, metadata=thief), DENIED, "PRINCIPAL_KIND_NOT_ALLOWED")
     # At the window: a death needs its certificate, every act the ID document checked.
     no_certificate = identity_pb2.RecordDeathRequest(request_id="x7", person_id=person_id, date_of_death="2026-11-01")
     await _refused(client.identity.RecordDeath(no_certificate, metadata=CLERK.metadata()), INVALID, "FIELD_REQUIRED")
-    await _refused(client.loss.LiftLoss(acts[0][1], metadata=CLERK_WITHOUT_DOCUMENT.metadata()), DENIED, "ID_DOCUMENT_NOT_CHECKED")
+    at_window = loss_pb2.LiftLossRequest(request_id="x8", card_no=card_no, citizen_id=citizen_id)
+    await _refused(client.loss.LiftLoss(at_window, metadata=CLERK_WITHOUT_DOCUMENT.metadata()), DENIED, "ID_DOCUMENT_NOT_CHECKED")
     await _unchanged(mesh, before)
 
 

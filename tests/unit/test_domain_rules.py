@@ -31,10 +31,10 @@ def test_citizen_id_checks_and_derives() -> None:
 
 
 def test_registration_rules() -> None:
-    person = identity.register_person("p1", "11010519491231002X", " 张三 ", "110000", identity.InsuredCategory.RESIDENT, None, "", NOW)
+    person = identity.register_person("p1", "11010519491231002X", " 张三 ", "110000", identity.InsuredCategory.RESIDENT, None, "", NOW, 3)
     assert person.name == "张三" and person.status is identity.PersonStatus.UNEMPLOYED
     with pytest.raises(InvalidArgument, match="employer"):
-        identity.register_person("p2", "11010519491231002X", "张三", "110000", identity.InsuredCategory.EMPLOYEE, None, "", NOW)
+        identity.register_person("p2", "11010519491231002X", "张三", "110000", identity.InsuredCategory.EMPLOYEE, None, "", NOW, 3)
     dead = identity.record_death(person, date(2026, 1, 1), NOW.date())
     assert dead.status is identity.PersonStatus.DECEASED
     with pytest.raises(FailedPrecondition):
@@ -136,12 +136,12 @@ def test_loss_channel_rules() -> None:
 
 def test_settlement_refusal_reasons_most_final_first() -> None:
     card = settlement.CardProjection("C1", "p", "110000", "active")
-    assert settlement.refusal_reason(card) is None
-    assert settlement.refusal_reason(replace(card, loss_state="temporary")) == "CARD_REPORTED_LOST"
-    assert settlement.refusal_reason(replace(card, card_state="replaced", loss_state="formal")) == "CARD_REPLACED"
-    assert settlement.refusal_reason(replace(card, card_state="cancelled")) == "CARD_CANCELLED"
-    assert settlement.refusal_reason(replace(card, card_state="locked")) == "PIN_LOCKED"
-    assert settlement.refusal_reason(replace(card, card_state="ready")) == "CARD_NOT_ACTIVE"
+    assert settlement.refusal_reason(card, 6) is None
+    assert settlement.refusal_reason(replace(card, loss_state="temporary"), 6) == "CARD_REPORTED_LOST"
+    assert settlement.refusal_reason(replace(card, card_state="replaced", loss_state="formal"), 6) == "CARD_REPLACED"
+    assert settlement.refusal_reason(replace(card, card_state="cancelled"), 6) == "CARD_CANCELLED"
+    assert settlement.refusal_reason(replace(card, card_state="locked"), 6) == "PIN_LOCKED"
+    assert settlement.refusal_reason(replace(card, card_state="ready"), 6) == "CARD_NOT_ACTIVE"
 
 
 def test_what_a_producer_says_when_settlements_feed_of_it_lags() -> None:
@@ -178,13 +178,13 @@ def test_temporary_loss_validity_is_regional_policy() -> None:
 
 
 def test_newborn_cover_starts_at_birth_within_three_months_else_from_the_month_of_payment() -> None:
-    assert identity.coverage_start(date(2026, 8, 31), date(2026, 11, 30)) == date(2026, 8, 31)
-    assert identity.coverage_start(date(2026, 8, 31), date(2026, 12, 1)) == date(2026, 12, 1)
-    assert identity.coverage_start(date(1990, 5, 5), date(2026, 11, 20)) == date(2026, 11, 1)
+    assert identity.coverage_start(date(2026, 8, 31), date(2026, 11, 30), 3) == date(2026, 8, 31)
+    assert identity.coverage_start(date(2026, 8, 31), date(2026, 12, 1), 3) == date(2026, 12, 1)
+    assert identity.coverage_start(date(1990, 5, 5), date(2026, 11, 20), 3) == date(2026, 11, 1)
 
 
 def test_identity_change_and_transfer_rules() -> None:
-    person = identity.register_person("p1", "11010519491231002X", "张三", "110000", identity.InsuredCategory.RESIDENT, None, "", NOW)
+    person = identity.register_person("p1", "11010519491231002X", "张三", "110000", identity.InsuredCategory.RESIDENT, None, "", NOW, 3)
     renamed = identity.change_identity(person, "张叁", "")
     assert renamed.name == "张叁" and renamed.citizen_id == person.citizen_id
     new_id = make_citizen_id("110105", date(1949, 12, 31), 5)
@@ -211,7 +211,7 @@ def test_production_failure_recall_unlock_reset_and_the_electronic_card() -> Non
     with pytest.raises(PermissionDenied):
         cards.unlock(locked, "11010519491231002X")
     assert cards.unlock(locked, locked.citizen_id).state is cards.CardState.ACTIVE
-    reset = cards.reset_pin(locked, locked.citizen_id, PEPPER, "t")
+    reset = cards.reset_pin(locked, locked.citizen_id, PEPPER, "t", "123456")
     assert not reset.pin_enabled and reset.state is cards.CardState.ACTIVE and cards.verify_pin(reset, "123456", PEPPER, 6)[1]
     cards.check_electronic_card(_card(pin_enabled=True))
     for card, reason in [(_card(loss_state=cards.LossState.TEMPORARY), "CARD_REPORTED_LOST"), (locked, "PIN_LOCKED"),

@@ -63,6 +63,7 @@ class ActivationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ACTIVATION_CHANNEL_INSTITUTION: _ClassVar[ActivationChannel]
     ACTIVATION_CHANNEL_BANK_OUTLET: _ClassVar[ActivationChannel]
     ACTIVATION_CHANNEL_FINANCIAL_ZONE: _ClassVar[ActivationChannel]
+    ACTIVATION_CHANNEL_SERVICE_WINDOW: _ClassVar[ActivationChannel]
 FAILURE_REASON_UNSPECIFIED: FailureReason
 FAILURE_REASON_BANK_ACCOUNT_FAILED: FailureReason
 FAILURE_REASON_CARD_HELD_IN_PROVINCE: FailureReason
@@ -98,9 +99,10 @@ ACTIVATION_CHANNEL_UNSPECIFIED: ActivationChannel
 ACTIVATION_CHANNEL_INSTITUTION: ActivationChannel
 ACTIVATION_CHANNEL_BANK_OUTLET: ActivationChannel
 ACTIVATION_CHANNEL_FINANCIAL_ZONE: ActivationChannel
+ACTIVATION_CHANNEL_SERVICE_WINDOW: ActivationChannel
 
 class Card(_message.Message):
-    __slots__ = ("card_no", "person_id", "citizen_id", "name", "region_code", "state", "kind", "channel", "pickup_certificate_no", "fee_fen", "ready_by", "replaces_card_no", "replaced_by_card_no", "pin_enabled", "failure_reason", "applied_at", "activated_at", "delivery", "employer_unit_id")
+    __slots__ = ("card_no", "person_id", "citizen_id", "name", "region_code", "state", "kind", "channel", "pickup_certificate_no", "fee_fen", "ready_by", "replaces_card_no", "replaced_by_card_no", "pin_enabled", "failure_reason", "applied_at", "activated_at", "delivery", "employer_unit_id", "activation_channel", "handout_due", "handout_overdue")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     CITIZEN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +122,9 @@ class Card(_message.Message):
     ACTIVATED_AT_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_FIELD_NUMBER: _ClassVar[int]
     EMPLOYER_UNIT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVATION_CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    HANDOUT_DUE_FIELD_NUMBER: _ClassVar[int]
+    HANDOUT_OVERDUE_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     person_id: str
     citizen_id: str
@@ -139,7 +144,10 @@ class Card(_message.Message):
     activated_at: _timestamp_pb2.Timestamp
     delivery: Delivery
     employer_unit_id: str
-    def __init__(self, card_no: _Optional[str] = ..., person_id: _Optional[str] = ..., citizen_id: _Optional[str] = ..., name: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[CardState, str]] = ..., kind: _Optional[_Union[ApplicationKind, str]] = ..., channel: _Optional[_Union[ApplicationChannel, str]] = ..., pickup_certificate_no: _Optional[str] = ..., fee_fen: _Optional[int] = ..., ready_by: _Optional[str] = ..., replaces_card_no: _Optional[str] = ..., replaced_by_card_no: _Optional[str] = ..., pin_enabled: _Optional[bool] = ..., failure_reason: _Optional[str] = ..., applied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., activated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery: _Optional[_Union[Delivery, str]] = ..., employer_unit_id: _Optional[str] = ...) -> None: ...
+    activation_channel: ActivationChannel
+    handout_due: str
+    handout_overdue: bool
+    def __init__(self, card_no: _Optional[str] = ..., person_id: _Optional[str] = ..., citizen_id: _Optional[str] = ..., name: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[CardState, str]] = ..., kind: _Optional[_Union[ApplicationKind, str]] = ..., channel: _Optional[_Union[ApplicationChannel, str]] = ..., pickup_certificate_no: _Optional[str] = ..., fee_fen: _Optional[int] = ..., ready_by: _Optional[str] = ..., replaces_card_no: _Optional[str] = ..., replaced_by_card_no: _Optional[str] = ..., pin_enabled: _Optional[bool] = ..., failure_reason: _Optional[str] = ..., applied_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., activated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery: _Optional[_Union[Delivery, str]] = ..., employer_unit_id: _Optional[str] = ..., activation_channel: _Optional[_Union[ActivationChannel, str]] = ..., handout_due: _Optional[str] = ..., handout_overdue: _Optional[bool] = ...) -> None: ...
 
 class ApplyForCardRequest(_message.Message):
     __slots__ = ("request_id", "person_id", "kind", "channel", "agent", "delivery", "delivery_address")

@@ -191,16 +191,18 @@ class ReportFormalLossResponse(_message.Message):
     def __init__(self, report_id: _Optional[str] = ..., state: _Optional[_Union[LossState, str]] = ...) -> None: ...
 
 class LiftLossRequest(_message.Message):
-    __slots__ = ("request_id", "card_no", "citizen_id", "agent")
+    __slots__ = ("request_id", "card_no", "citizen_id", "agent", "channel")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     CITIZEN_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     card_no: str
     citizen_id: str
     agent: _agent_pb2.Agent
-    def __init__(self, request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., citizen_id: _Optional[str] = ..., agent: _Optional[_Union[_agent_pb2.Agent, _Mapping]] = ...) -> None: ...
+    channel: LossChannel
+    def __init__(self, request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., citizen_id: _Optional[str] = ..., agent: _Optional[_Union[_agent_pb2.Agent, _Mapping]] = ..., channel: _Optional[_Union[LossChannel, str]] = ...) -> None: ...
 
 class LiftLossResponse(_message.Message):
     __slots__ = ("state",)
