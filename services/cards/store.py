@@ -58,10 +58,11 @@ cards = sa.Table(
     sa.Index("ix_cards_citizen", "citizen_id"),
 )
 
+# The hand-written runner's steps, frozen at the Alembic baseline (services/common/schema.py stamps
+# databases it made); every later change is an Alembic revision in services/cards/migrations/.
 MIGRATIONS = [
     Migration(1, "initial schema", create_all(metadata)),
     Migration(2, "delivery, employer unit; citizen-ID index for progress queries", add_tables_and_columns(metadata)),
-    Migration(3, "activation channel (the service window is one); a unit's hand-out deadline", add_tables_and_columns(metadata)),
 ]
 
 
