@@ -10,6 +10,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.schema_baseline import create_common_tables, drop_common_tables
+
 revision = "loss_0001"
 down_revision = None
 branch_labels = None
@@ -17,19 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('audit_log',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at_us', sa.BigInteger(), nullable=False),
-    sa.Column('action', sa.String(length=60), nullable=False),
-    sa.Column('subject_id', sa.String(length=80), nullable=False),
-    sa.Column('channel', sa.String(length=40), nullable=False),
-    sa.Column('agent', sa.String(length=400), nullable=False),
-    sa.Column('detail', sa.String(length=400), nullable=False),
-    sa.Column('actor', sa.String(length=200), server_default='', nullable=False),
-    sa.Column('document', sa.String(length=64), server_default='', nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    op.create_index(op.f('ix_audit_log_subject_id'), 'audit_log', ['subject_id'], unique=False)
+    create_common_tables()
     op.create_table('bank_notifications',
     sa.Column('event_id', sa.String(length=40), nullable=False),
     sa.Column('bank_code', sa.String(length=20), nullable=False),
@@ -58,44 +48,6 @@ def upgrade() -> None:
     sa.Column('bank_code', sa.String(length=20), nullable=False),
     sa.PrimaryKeyConstraint('card_no')
     )
-    op.create_table('dead_letters',
-    sa.Column('consumer', sa.String(length=60), nullable=False),
-    sa.Column('event_id', sa.String(length=40), nullable=False),
-    sa.Column('stream', sa.String(length=20), nullable=False),
-    sa.Column('stream_seq', sa.BigInteger(), nullable=False),
-    sa.Column('subject', sa.String(length=120), nullable=False),
-    sa.Column('error', sa.String(length=400), nullable=False),
-    sa.Column('at_us', sa.BigInteger(), nullable=False),
-    sa.Column('replayed_us', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
-    op.create_table('event_sequences',
-    sa.Column('aggregate_id', sa.String(length=80), nullable=False),
-    sa.Column('last_sequence', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('aggregate_id')
-    )
-    op.create_table('idempotency',
-    sa.Column('method', sa.String(length=60), nullable=False),
-    sa.Column('request_id', sa.String(length=80), nullable=False),
-    sa.Column('fingerprint', sa.String(length=64), nullable=False),
-    sa.Column('response', sa.LargeBinary(), nullable=False),
-    sa.Column('created_us', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('method', 'request_id')
-    )
-    op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=60), nullable=False),
-    sa.Column('event_id', sa.String(length=40), nullable=False),
-    sa.Column('handled_us', sa.BigInteger(), nullable=False),
-    sa.Column('applied', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
-    op.create_table('inbox_sequences',
-    sa.Column('consumer', sa.String(length=60), nullable=False),
-    sa.Column('producer', sa.String(length=20), nullable=False),
-    sa.Column('aggregate_id', sa.String(length=80), nullable=False),
-    sa.Column('last_sequence', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'producer', 'aggregate_id')
-    )
     op.create_table('loss_history',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('card_no', sa.String(length=20), nullable=False),
@@ -118,18 +70,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('event_id')
     )
     op.create_index(op.f('ix_loss_period_expenses_report_id'), 'loss_period_expenses', ['report_id'], unique=False)
-    op.create_table('outbox',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=40), nullable=False),
-    sa.Column('subject', sa.String(length=120), nullable=False),
-    sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.Column('created_us', sa.BigInteger(), nullable=False),
-    sa.Column('created_wall_us', sa.BigInteger(), nullable=False),
-    sa.Column('published_us', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['published_us', 'id'], unique=False)
     op.create_table('refund_claims',
     sa.Column('claim_id', sa.String(length=40), nullable=False),
     sa.Column('card_no', sa.String(length=20), nullable=False),
@@ -149,20 +89,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_refund_claims_report_id'), table_name='refund_claims')
     op.drop_table('refund_claims')
-    op.drop_index('ix_outbox_unpublished', table_name='outbox')
-    op.drop_table('outbox')
     op.drop_index(op.f('ix_loss_period_expenses_report_id'), table_name='loss_period_expenses')
     op.drop_table('loss_period_expenses')
     op.drop_index(op.f('ix_loss_history_card_no'), table_name='loss_history')
     op.drop_table('loss_history')
-    op.drop_table('inbox_sequences')
-    op.drop_table('inbox')
-    op.drop_table('idempotency')
-    op.drop_table('event_sequences')
-    op.drop_table('dead_letters')
     op.drop_table('card_views')
     op.drop_index(op.f('ix_card_losses_expires_us'), table_name='card_losses')
     op.drop_table('card_losses')
     op.drop_table('bank_notifications')
-    op.drop_index(op.f('ix_audit_log_subject_id'), table_name='audit_log')
-    op.drop_table('audit_log')
+    drop_common_tables()

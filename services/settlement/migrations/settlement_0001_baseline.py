@@ -10,6 +10,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.schema_baseline import create_common_tables, drop_common_tables
+
 revision = "settlement_0001"
 down_revision = None
 branch_labels = None
@@ -17,6 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_common_tables()
     op.create_table('account_entries',
     sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('entry_id', sa.String(length=40), nullable=False),
@@ -43,19 +46,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_accounts_card_no'), 'accounts', ['card_no'], unique=False)
     op.create_index(op.f('ix_accounts_citizen_id'), 'accounts', ['citizen_id'], unique=False)
-    op.create_table('audit_log',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at_us', sa.BigInteger(), nullable=False),
-    sa.Column('action', sa.String(length=60), nullable=False),
-    sa.Column('subject_id', sa.String(length=80), nullable=False),
-    sa.Column('channel', sa.String(length=40), nullable=False),
-    sa.Column('agent', sa.String(length=400), nullable=False),
-    sa.Column('detail', sa.String(length=400), nullable=False),
-    sa.Column('actor', sa.String(length=200), server_default='', nullable=False),
-    sa.Column('document', sa.String(length=64), server_default='', nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    op.create_index(op.f('ix_audit_log_subject_id'), 'audit_log', ['subject_id'], unique=False)
     op.create_table('card_projections',
     sa.Column('card_no', sa.String(length=20), nullable=False),
     sa.Column('person_id', sa.String(length=40), nullable=False),
@@ -70,22 +60,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('card_no')
     )
     op.create_index(op.f('ix_card_projections_person_id'), 'card_projections', ['person_id'], unique=False)
-    op.create_table('dead_letters',
-    sa.Column('consumer', sa.String(length=60), nullable=False),
-    sa.Column('event_id', sa.String(length=40), nullable=False),
-    sa.Column('stream', sa.String(length=20), nullable=False),
-    sa.Column('stream_seq', sa.BigInteger(), nullable=False),
-    sa.Column('subject', sa.String(length=120), nullable=False),
-    sa.Column('error', sa.String(length=400), nullable=False),
-    sa.Column('at_us', sa.BigInteger(), nullable=False),
-    sa.Column('replayed_us', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
-    op.create_table('event_sequences',
-    sa.Column('aggregate_id', sa.String(length=80), nullable=False),
-    sa.Column('last_sequence', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('aggregate_id')
-    )
     op.create_table('filings',
     sa.Column('filing_id', sa.String(length=40), nullable=False),
     sa.Column('person_id', sa.String(length=40), nullable=False),
@@ -95,28 +69,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('filing_id')
     )
     op.create_index(op.f('ix_filings_person_id'), 'filings', ['person_id'], unique=False)
-    op.create_table('idempotency',
-    sa.Column('method', sa.String(length=60), nullable=False),
-    sa.Column('request_id', sa.String(length=80), nullable=False),
-    sa.Column('fingerprint', sa.String(length=64), nullable=False),
-    sa.Column('response', sa.LargeBinary(), nullable=False),
-    sa.Column('created_us', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('method', 'request_id')
-    )
-    op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=60), nullable=False),
-    sa.Column('event_id', sa.String(length=40), nullable=False),
-    sa.Column('handled_us', sa.BigInteger(), nullable=False),
-    sa.Column('applied', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
-    op.create_table('inbox_sequences',
-    sa.Column('consumer', sa.String(length=60), nullable=False),
-    sa.Column('producer', sa.String(length=20), nullable=False),
-    sa.Column('aggregate_id', sa.String(length=80), nullable=False),
-    sa.Column('last_sequence', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'producer', 'aggregate_id')
-    )
     op.create_table('legacy_accounts',
     sa.Column('person_id', sa.String(length=40), nullable=False),
     sa.Column('legacy_card_no', sa.String(length=30), nullable=False),
@@ -131,18 +83,6 @@ def upgrade() -> None:
     sa.Column('halted_wall_us', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('report_id')
     )
-    op.create_table('outbox',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=40), nullable=False),
-    sa.Column('subject', sa.String(length=120), nullable=False),
-    sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.Column('created_us', sa.BigInteger(), nullable=False),
-    sa.Column('created_wall_us', sa.BigInteger(), nullable=False),
-    sa.Column('published_us', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['published_us', 'id'], unique=False)
     op.create_table('reversals',
     sa.Column('institution_code', sa.String(length=20), nullable=False),
     sa.Column('original_msg_id', sa.String(length=80), nullable=False),
@@ -183,23 +123,15 @@ def downgrade() -> None:
     op.drop_index('ix_settlements_person_year', table_name='settlements')
     op.drop_table('settlements')
     op.drop_table('reversals')
-    op.drop_index('ix_outbox_unpublished', table_name='outbox')
-    op.drop_table('outbox')
     op.drop_table('loss_halts')
     op.drop_table('legacy_accounts')
-    op.drop_table('inbox_sequences')
-    op.drop_table('inbox')
-    op.drop_table('idempotency')
     op.drop_index(op.f('ix_filings_person_id'), table_name='filings')
     op.drop_table('filings')
-    op.drop_table('event_sequences')
-    op.drop_table('dead_letters')
     op.drop_index(op.f('ix_card_projections_person_id'), table_name='card_projections')
     op.drop_table('card_projections')
-    op.drop_index(op.f('ix_audit_log_subject_id'), table_name='audit_log')
-    op.drop_table('audit_log')
     op.drop_index(op.f('ix_accounts_citizen_id'), table_name='accounts')
     op.drop_index(op.f('ix_accounts_card_no'), table_name='accounts')
     op.drop_table('accounts')
     op.drop_index('ix_entries_person', table_name='account_entries')
     op.drop_table('account_entries')
+    drop_common_tables()
