@@ -281,9 +281,15 @@ class EventConsumer:
             max_ack_pending=1000,
         )
         try:
-            await self.js.consumer_info(self.stream, self.name)
+            info = await self.js.consumer_info(self.stream, self.name)
         except NotFoundError:
             await self.js.add_consumer(self.stream, config)
+        else:
+            existing = sorted(info.config.filter_subjects or ([info.config.filter_subject] if info.config.filter_subject else []))
+            if existing != config.filter_subjects:
+                # The subscriptions changed (an upgrade): the durable consumer follows, keeping its position.
+                log.info("consumer %s: filter subjects %s -> %s", self.name, existing, config.filter_subjects)
+                await self.js.add_consumer(self.stream, config)
         return await self.js.pull_subscribe_bind(self.name, stream=self.stream)
 
     async def run(self) -> None:
