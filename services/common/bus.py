@@ -178,8 +178,13 @@ class OutboxRelay:
         )
         if not rows:
             return 0
-        for row in rows:
-            await self.js.publish(row.subject, bytes(row.data), headers={"Nats-Msg-Id": row.event_id})
+        # The whole batch in flight at once (one round trip, not one per event); written to the socket
+        # in outbox order. Any failure leaves every row unmarked: the batch goes again (the stream dedupes).
+        outcomes = await asyncio.gather(
+            *(self.js.publish(row.subject, bytes(row.data), headers={"Nats-Msg-Id": row.event_id}) for row in rows), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         ids = [row.id for row in rows]
         now_us = time.time_ns() // 1000
 

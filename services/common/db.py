@@ -230,18 +230,88 @@ def make_sqlite_sync_engine(url: str) -> sa.Engine:
 
 class OnLoop:
     """An AsyncConnection look-alike over a synchronous Connection: `await conn.execute(...)` runs
-    the statement at once on the calling (event loop) thread, with no thread hop and no greenlet."""
+    the statement at once on the calling (event loop) thread, with no thread hop and no greenlet.
+    `raw` is its sqlite3 connection, for the hot path's plain statements (fast_insert and friends)."""
 
-    __slots__ = ("sync",)
+    __slots__ = ("sync", "raw")
 
     def __init__(self, sync: sa.Connection) -> None:
         self.sync = sync
+        self.raw = sync.connection.dbapi_connection
 
     async def execute(self, statement: Any, params: Any = None) -> Any:
         return self.sync.execute(statement) if params is None else self.sync.execute(statement, params)
 
     async def exec_driver_sql(self, statement: str, params: Any = None) -> Any:
         return self.sync.exec_driver_sql(statement) if params is None else self.sync.exec_driver_sql(statement, params)
+
+
+_SQL: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _sql(kind: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    """Plain SQLite text of a hot-path statement, built once per shape."""
+    cache_key = (kind, table.name, columns, keys)
+    text = _SQL.get(cache_key)
+    if text is None:
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        if kind == "insert":
+            text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        elif kind == "update":
+            text = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {where}"
+        else:
+            text = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where}"
+        _SQL[cache_key] = text
+    return text
+
+
+def _check_row(table: sa.Table, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, str):
+            length = getattr(table.c[key].type, "length", None)
+            if length is not None and len(value) > length:
+                raise InvalidArgument("FIELD_TOO_LONG", f"{key} is longer than {length} characters", field=key, max_length=str(length))
+
+
+def _booleans(table: sa.Table) -> frozenset[str]:
+    found = table.info.get("_booleans")
+    if found is None:
+        found = table.info["_booleans"] = frozenset(c.name for c in table.columns if isinstance(c.type, sa.Boolean))
+    return found
+
+
+async def fast_insert(conn: Any, table: sa.Table, values: dict[str, Any]) -> None:
+    """INSERT one row: plain SQL on SQLite (same length checks), SQLAlchemy Core elsewhere."""
+    if isinstance(conn, OnLoop):
+        _check_row(table, values)
+        conn.raw.execute(_sql("insert", table, tuple(values), ()), tuple(values.values()))
+    else:
+        await conn.execute(table.insert().values(**values))
+
+
+async def fast_update(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> int:
+    """UPDATE the rows matching `key` (equalities); returns the row count."""
+    if isinstance(conn, OnLoop):
+        _check_row(table, values)
+        return conn.raw.execute(_sql("update", table, tuple(values), tuple(key)), (*values.values(), *key.values())).rowcount
+    where = sa.and_(*(table.c[k] == v for k, v in key.items()))
+    return (await conn.execute(table.update().where(where).values(**values))).rowcount
+
+
+async def fast_get(conn: Any, table: sa.Table, key: dict[str, Any], columns: tuple[str, ...] = (), for_update: bool = False) -> dict[str, Any] | None:
+    """The first row matching `key` (equalities) as a dict, or None. FOR UPDATE where the backend has it."""
+    names = columns or tuple(c.name for c in table.columns)
+    if isinstance(conn, OnLoop):
+        row = conn.raw.execute(_sql("select", table, names, tuple(key)), tuple(key.values())).fetchone()
+        if row is None:
+            return None
+        found = dict(zip(names, row))
+        for name in _booleans(table).intersection(names):
+            found[name] = bool(found[name])
+        return found
+    query = sa.select(*(table.c[n] for n in names)).where(*(table.c[k] == v for k, v in key.items()))
+    result = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    return dict(result._mapping) if result is not None else None
 
 
 def _begin_waiting(raw: sqlite3.Connection) -> None:
@@ -323,16 +393,21 @@ class UnitOfWork:
     async def emit(self, event_type: str, aggregate_id: str, payload: message.Message) -> str:
         """Write an event to the outbox; it is published after this transaction commits."""
         seq_table = self._db.table("event_sequences")
-        result = await self.conn.execute(
-            seq_table.update()
-            .where(seq_table.c.aggregate_id == aggregate_id)
-            .values(last_sequence=seq_table.c.last_sequence + 1)
-            .returning(seq_table.c.last_sequence)
-        )
-        sequence = result.scalar()
+        if isinstance(self.conn, OnLoop):
+            found = self.conn.raw.execute(
+                "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = ? RETURNING last_sequence", (aggregate_id,)).fetchone()
+            sequence = found[0] if found else None
+        else:
+            result = await self.conn.execute(
+                seq_table.update()
+                .where(seq_table.c.aggregate_id == aggregate_id)
+                .values(last_sequence=seq_table.c.last_sequence + 1)
+                .returning(seq_table.c.last_sequence)
+            )
+            sequence = result.scalar()
         if sequence is None:
             sequence = 1
-            await self.conn.execute(seq_table.insert().values(aggregate_id=aggregate_id, last_sequence=1))
+            await fast_insert(self.conn, seq_table, dict(aggregate_id=aggregate_id, last_sequence=1))
         occurred = timestamp_pb2.Timestamp()
         occurred.FromDatetime(self.now)
         packed = any_pb2.Any()
@@ -346,15 +421,13 @@ class UnitOfWork:
             producer=self._db.producer,
             payload=packed,
         )
-        await self.conn.execute(
-            self._db.table("outbox").insert().values(
-                event_id=envelope.event_id,
-                subject=f"sscard.{self._db.producer}.{event_type}",
-                data=envelope.SerializeToString(),
-                created_us=self.now_us,
-                created_wall_us=time.time_ns() // 1000,
-            )
-        )
+        await fast_insert(self.conn, self._db.table("outbox"), dict(
+            event_id=envelope.event_id,
+            subject=f"sscard.{self._db.producer}.{event_type}",
+            data=envelope.SerializeToString(),
+            created_us=self.now_us,
+            created_wall_us=time.time_ns() // 1000,
+        ))
         self.emitted += 1
         return envelope.event_id
 
@@ -378,34 +451,25 @@ class UnitOfWork:
             raise InvalidArgument("REQUEST_ID_REQUIRED", f"{key_field} is required for a mutating call", field=key_field)
         if len(request_id) > 80:
             raise InvalidArgument("INVALID_REQUEST_ID", f"{key_field} is at most 80 characters", field=key_field)
-        table = self._db.table("idempotency")
-        row = (
-            await self.conn.execute(
-                sa.select(table.c.fingerprint, table.c.response).where(
-                    table.c.method == method, table.c.request_id == request_id
-                )
-            )
-        ).first()
+        row = await fast_get(self.conn, self._db.table("idempotency"), dict(method=method, request_id=request_id), ("fingerprint", "response"))
         if row is None:
             return None
-        if row.fingerprint != fingerprint(request, key_field, self._db.fingerprint_key):
+        if row["fingerprint"] != fingerprint(request, key_field, self._db.fingerprint_key):
             raise FailedPrecondition(
                 "REQUEST_ID_REUSED", f"request_id {request_id!r} was used for a different {method} request"
             )
-        return bytes(row.response)
+        return bytes(row["response"])
 
     async def remember(
         self, method: str, request_id: str, request: message.Message, response: message.Message, key_field: str = "request_id"
     ) -> None:
-        await self.conn.execute(
-            self._db.table("idempotency").insert().values(
-                method=method,
-                request_id=request_id,
-                fingerprint=fingerprint(request, key_field, self._db.fingerprint_key),
-                response=response.SerializeToString(),
-                created_us=self.now_us,
-            )
-        )
+        await fast_insert(self.conn, self._db.table("idempotency"), dict(
+            method=method,
+            request_id=request_id,
+            fingerprint=fingerprint(request, key_field, self._db.fingerprint_key),
+            response=response.SerializeToString(),
+            created_us=self.now_us,
+        ))
 
 
 class Database:
