@@ -37,6 +37,20 @@ def done(text: str) -> None:
     print(f"\r  {text:<78}")
 
 
+def _proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _cost_text(cost: dict[str, Any]) -> str:
+    drained = f"drained in {cost['drain_s']:.1f} s" if cost["drained"] else f"NOT drained in 2 s: {cost['backlog_after']}/{cost['lag_after']}"
+    return (f"cpu/settlement {cost['settlement_cpu_ms']:.2f} ms settlement, {cost['mesh_cpu_ms']:.2f} ms mesh; "
+            f"backlog/lag at end {cost['backlog_end']}/{cost['lag_end']}, {drained}")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))] * 1000 if ordered else float("nan")
@@ -57,8 +71,13 @@ class Mesh:
         from services.common.pki import ensure_dev_pki
 
         self.workdir = workdir
-        # Like `sscard up`: TLS and one NATS user per service (the services find both under SSCARD_DATA_DIR).
-        security = NatsSecurity.from_pki(ensure_dev_pki(workdir / "pki"), ensure_credentials(workdir / "nats"))
+        # Like `sscard up`: TLS and one NATS user per service (the services find both under SSCARD_DATA_DIR),
+        # plus a bench-only observer that reads consumer lag (as the tests' admin; no service holds it).
+        import secrets
+
+        self.observer_password = secrets.token_urlsafe(24)
+        security = NatsSecurity.from_pki(ensure_dev_pki(workdir / "pki"), ensure_credentials(workdir / "nats"),
+                                         extra_users={"bench-observer": self.observer_password})
         self.nats = NatsServer(workdir / "jetstream", log_file=workdir / "nats.log", security=security)
         self.ports = {s: free_port() for s in SERVICES}
         from services.cli import dev_secrets
@@ -78,6 +97,73 @@ class Mesh:
 
     def db_url(self, service: str) -> str:
         return self.env.get(f"SSCARD_{service.upper()}_DB_URL", f"sqlite+aiosqlite:///{self.workdir / (service + '.db')}")
+
+    def pids(self) -> dict[str, int]:
+        """The mesh's processes: the four services and nats-server (not the load generator)."""
+        pids = {service: child.pid for service, child in zip(SERVICES, self.children)}
+        if self.nats.process is not None:
+            pids["nats"] = self.nats.process.pid
+        return pids
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds (user + system) each mesh process has used so far, from /proc/<pid>/stat."""
+        return {name: _proc_cpu_s(pid) for name, pid in self.pids().items()}
+
+    async def pipeline(self) -> tuple[int, int]:
+        """(unpublished outbox rows over every service, pending + unacked events over every consumer)."""
+        import nats as nats_client
+        import sqlalchemy as sa
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from services.common import bus
+
+        backlog = 0
+        for service in SERVICES:
+            engine = create_async_engine(self.db_url(service))
+            try:
+                async with engine.connect() as conn:
+                    backlog += (await conn.execute(sa.text("SELECT count(*) FROM outbox WHERE published_us IS NULL"))).scalar() or 0
+            finally:
+                await engine.dispose()
+        pki = self.workdir / "pki"
+        nc = await nats_client.connect(self.nats.url, user="bench-observer", password=self.observer_password,
+                                       tls=bus.tls_context(pki / "ca.pem", pki / "client.pem", pki / "client.key"), connect_timeout=5)
+        lag = 0
+        try:
+            js = nc.jetstream()
+            for stream in bus.STREAMS:
+                for info in await js.consumers_info(stream.upper()):
+                    lag += info.num_pending + info.num_ack_pending
+        finally:
+            await nc.close()
+        return backlog, lag
+
+    def drain(self, within_s: float = 2.0) -> dict[str, Any]:
+        """The pipeline at the end of a step, then polled until empty (at most `within_s`)."""
+
+        async def watch() -> dict[str, Any]:
+            began = time.perf_counter()
+            backlog, lag = first = await self.pipeline()
+            while (backlog or lag) and time.perf_counter() - began < within_s:
+                await asyncio.sleep(0.1)
+                backlog, lag = await self.pipeline()
+            return {"backlog_end": first[0], "lag_end": first[1], "backlog_after": backlog, "lag_after": lag,
+                    "drained": not (backlog or lag), "drain_s": time.perf_counter() - began}
+
+        return asyncio.run(watch())
+
+    def step(self, target: str, mode: str, level: float, duration: float, cards: list[str], sign_md: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One settlement load step with its cost: CPU per settlement (settlement process, whole mesh)
+        over the step and the drain after it, and the outbox backlog / consumer lag at its end."""
+        before = self.cpu_s()
+        result = load("settle", target, mode, level, duration, cards, sign_md)
+        pipeline = self.drain()
+        after = self.cpu_s()
+        n = max(result["ok"], 1)
+        cost = {"settlement_cpu_ms": (after["settlement"] - before["settlement"]) * 1000 / n,
+                "mesh_cpu_ms": sum(after[k] - before[k] for k in after) * 1000 / n,
+                "per_process_cpu_ms": {k: (after[k] - before[k]) * 1000 / n for k in after}, **pipeline}
+        return result, cost
 
     def targets(self) -> dict[str, str]:
         return {s: f"127.0.0.1:{p}" for s, p in self.ports.items()}
@@ -271,9 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         echo_target = f"127.0.0.1:{echo_queue.get(timeout=30)}"
 
         progress(f"throughput at {args.small:,} cards, concurrency 32")
-        small = load("settle", targets["settlement"], "closed", 32, args.duration, cards, sign_md)
-        results["small"] = {"population": args.small, "rate": small["rate"], "p99_ms": pct(small["latencies"], 0.99)}
+        small, cost = mesh.step(targets["settlement"], "closed", 32, args.duration, cards, sign_md)
+        results["small"] = {"population": args.small, "rate": small["rate"], "p99_ms": pct(small["latencies"], 0.99), **cost}
         done(f"{args.small:,} cards: {small['rate']:.0f} settlements/s at concurrency 32")
+        done(f"  {_cost_text(cost)}")
 
         cards += asyncio.run(seed(mesh.db_url("settlement"), args.small, args.population - args.small))
         done(f"seeded up to {args.population:,} accounts and cards")
@@ -282,20 +369,22 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"baseline echo, concurrency {c}")
             base = load("echo", echo_target, "closed", c, args.duration)
             progress(f"settlement, concurrency {c}")
-            settle = load("settle", targets["settlement"], "closed", c, args.duration, cards, sign_md)
+            settle, cost = mesh.step(targets["settlement"], "closed", c, args.duration, cards, sign_md)
             row = {"concurrency": c, "echo_rate": base["rate"], "settle_rate": settle["rate"], "ratio": settle["rate"] / base["rate"],
-                   "settle_p50_ms": pct(settle["latencies"], 0.5), "settle_p99_ms": pct(settle["latencies"], 0.99), "errors": settle["errors"]}
+                   "settle_p50_ms": pct(settle["latencies"], 0.5), "settle_p99_ms": pct(settle["latencies"], 0.99), "errors": settle["errors"], **cost}
             results["throughput"].append(row)
             done(f"concurrency {c:>2}: echo {base['rate']:>7.0f}/s  settle {settle['rate']:>6.0f}/s  ratio {row['ratio']:.2f}")
+            done(f"  {_cost_text(cost)}")
         results["large"] = {"population": args.population, "rate": next(r["settle_rate"] for r in results["throughput"] if r["concurrency"] == 32)}
 
         progress(f"latency at an offered {args.rate:.0f}/s")
         base = load("echo", echo_target, "open", args.rate, args.duration)
-        settle = load("settle", targets["settlement"], "open", args.rate, args.duration, cards, sign_md)
-        results["latency"] = {"rate": args.rate, "settle": {q: pct(settle["latencies"], v) for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
+        settle, cost = mesh.step(targets["settlement"], "open", args.rate, args.duration, cards, sign_md)
+        results["latency"] = {"cost": cost, "rate": args.rate, "settle": {q: pct(settle["latencies"], v) for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
                               "echo": {q: pct(base["latencies"], v) for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}, "errors": settle["errors"]}
         done(f"at {args.rate:.0f}/s: settle p50 {results['latency']['settle']['p50']:.1f} / p99 {results['latency']['settle']['p99']:.1f} ms "
              f"(echo p99 {results['latency']['echo']['p99']:.1f} ms)")
+        done(f"  {_cost_text(cost)}")
 
         halts = asyncio.run(loss_to_halt(targets, args.loss_cards))
         results["loss_to_halt_ms"] = {"n": len(halts), "p50": pct(halts, 0.5), "p99": pct(halts, 0.99), "max": max(halts) * 1000}
@@ -363,6 +452,11 @@ def _print_table(r: dict[str, Any]) -> None:
     print(f"{'measure':<46} {'sscard':>12} {'echo baseline':>14} {'ratio':>7}")
     for row in r["throughput"]:
         print(f"{'settlements/s, concurrency ' + str(row['concurrency']):<46} {row['settle_rate']:>12.0f} {row['echo_rate']:>14.0f} {row['ratio']:>7.2f}")
+    print(f"{'cpu ms/settlement (settlement | mesh), backlog/lag at end of step, drained <= 2 s':<46}")
+    for label, cost in [*((f"  concurrency {row['concurrency']}", row) for row in r["throughput"]), ("  latency step", r["latency"]["cost"]),
+                        (f"  {r['small']['population']:,} cards, c=32", r["small"])]:
+        print(f"{label:<30} {cost['settlement_cpu_ms']:>6.2f} | {cost['mesh_cpu_ms']:>6.2f}   {cost['backlog_end']:>5}/{cost['lag_end']:<5} "
+              f"{'yes' if cost['drained'] else 'NO'} ({cost['drain_s']:.1f} s)")
     lat = r["latency"]
     for q in ("p50", "p95", "p99"):
         label = f"latency {q} at {lat['rate']:.0f}/s offered (ms)"

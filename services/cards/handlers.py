@@ -93,7 +93,7 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
         for what in ("reported", "lifted", "expired")
     ]
     settlement = [
-        Subscription("sscard.settlement.card.settled", settlement_events_pb2.Settled, settled, ordered=False),
+        Subscription("sscard.settlement.card.first_settled", settlement_events_pb2.Settled, settled, ordered=False),
         Subscription("sscard.settlement.card.pin_locked", settlement_events_pb2.PinLocked, pin_locked, ordered=False),
         Subscription("sscard.settlement.card.pin_attempted", settlement_events_pb2.PinAttempted, pin_attempted, ordered=False),
     ]

@@ -178,8 +178,13 @@ class OutboxRelay:
         )
         if not rows:
             return 0
-        for row in rows:
-            await self.js.publish(row.subject, bytes(row.data), headers={"Nats-Msg-Id": row.event_id})
+        # The whole batch in flight at once (one round trip, not one per event); written to the socket
+        # in outbox order. Any failure leaves every row unmarked: the batch goes again (the stream dedupes).
+        outcomes = await asyncio.gather(
+            *(self.js.publish(row.subject, bytes(row.data), headers={"Nats-Msg-Id": row.event_id}) for row in rows), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         ids = [row.id for row in rows]
         now_us = time.time_ns() // 1000
 
@@ -281,9 +286,15 @@ class EventConsumer:
             max_ack_pending=1000,
         )
         try:
-            await self.js.consumer_info(self.stream, self.name)
+            info = await self.js.consumer_info(self.stream, self.name)
         except NotFoundError:
             await self.js.add_consumer(self.stream, config)
+        else:
+            existing = sorted(info.config.filter_subjects or ([info.config.filter_subject] if info.config.filter_subject else []))
+            if existing != config.filter_subjects:
+                # The subscriptions changed (an upgrade): the durable consumer follows, keeping its position.
+                log.info("consumer %s: filter subjects %s -> %s", self.name, existing, config.filter_subjects)
+                await self.js.add_consumer(self.stream, config)
         return await self.js.pull_subscribe_bind(self.name, stream=self.stream)
 
     async def run(self) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -194,6 +195,134 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def make_sqlite_sync_engine(url: str) -> sa.Engine:
+    """The same SQLite file through the synchronous pysqlite driver: statements run right on the
+    event loop thread (a statement on a local WAL file takes tens of microseconds; a thread hop
+    per statement through aiosqlite cost more than the statement itself)."""
+    engine = sa.create_engine(
+        url.replace("sqlite+aiosqlite:", "sqlite+pysqlite:", 1),
+        connect_args={"timeout": 30, "check_same_thread": False}, pool_size=8, max_overflow=-1,  # never block the loop on a pool
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        if conn.info.pop("begun", False):  # the writer began BEGIN IMMEDIATE itself (Database._begin_immediate)
+            return
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_execute")
+    def _before_execute(_conn: sa.Connection, statement: Any, multiparams: Any, params: Any, _options: Any) -> None:
+        if isinstance(statement, (sa.Insert, sa.Update)):
+            rows = [r for m in multiparams for r in (m if isinstance(m, (list, tuple)) else [m])]
+            check_lengths(statement, rows + ([params] if params else []))
+
+    return engine
+
+
+class OnLoop:
+    """An AsyncConnection look-alike over a synchronous Connection: `await conn.execute(...)` runs
+    the statement at once on the calling (event loop) thread, with no thread hop and no greenlet.
+    `raw` is its sqlite3 connection, for the hot path's plain statements (fast_insert and friends)."""
+
+    __slots__ = ("sync", "raw")
+
+    def __init__(self, sync: sa.Connection) -> None:
+        self.sync = sync
+        self.raw = sync.connection.dbapi_connection
+
+    async def execute(self, statement: Any, params: Any = None) -> Any:
+        return self.sync.execute(statement) if params is None else self.sync.execute(statement, params)
+
+    async def exec_driver_sql(self, statement: str, params: Any = None) -> Any:
+        return self.sync.exec_driver_sql(statement) if params is None else self.sync.exec_driver_sql(statement, params)
+
+
+_SQL: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _sql(kind: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    """Plain SQLite text of a hot-path statement, built once per shape."""
+    cache_key = (kind, table.name, columns, keys)
+    text = _SQL.get(cache_key)
+    if text is None:
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        if kind == "insert":
+            text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        elif kind == "update":
+            text = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {where}"
+        else:
+            text = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where}"
+        _SQL[cache_key] = text
+    return text
+
+
+def _check_row(table: sa.Table, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, str):
+            length = getattr(table.c[key].type, "length", None)
+            if length is not None and len(value) > length:
+                raise InvalidArgument("FIELD_TOO_LONG", f"{key} is longer than {length} characters", field=key, max_length=str(length))
+
+
+def _booleans(table: sa.Table) -> frozenset[str]:
+    found = table.info.get("_booleans")
+    if found is None:
+        found = table.info["_booleans"] = frozenset(c.name for c in table.columns if isinstance(c.type, sa.Boolean))
+    return found
+
+
+async def fast_insert(conn: Any, table: sa.Table, values: dict[str, Any]) -> None:
+    """INSERT one row: plain SQL on SQLite (same length checks), SQLAlchemy Core elsewhere."""
+    if isinstance(conn, OnLoop):
+        _check_row(table, values)
+        conn.raw.execute(_sql("insert", table, tuple(values), ()), tuple(values.values()))
+    else:
+        await conn.execute(table.insert().values(**values))
+
+
+async def fast_update(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> int:
+    """UPDATE the rows matching `key` (equalities); returns the row count."""
+    if isinstance(conn, OnLoop):
+        _check_row(table, values)
+        return conn.raw.execute(_sql("update", table, tuple(values), tuple(key)), (*values.values(), *key.values())).rowcount
+    where = sa.and_(*(table.c[k] == v for k, v in key.items()))
+    return (await conn.execute(table.update().where(where).values(**values))).rowcount
+
+
+async def fast_get(conn: Any, table: sa.Table, key: dict[str, Any], columns: tuple[str, ...] = (), for_update: bool = False) -> dict[str, Any] | None:
+    """The first row matching `key` (equalities) as a dict, or None. FOR UPDATE where the backend has it."""
+    names = columns or tuple(c.name for c in table.columns)
+    if isinstance(conn, OnLoop):
+        row = conn.raw.execute(_sql("select", table, names, tuple(key)), tuple(key.values())).fetchone()
+        if row is None:
+            return None
+        found = dict(zip(names, row))
+        for name in _booleans(table).intersection(names):
+            found[name] = bool(found[name])
+        return found
+    query = sa.select(*(table.c[n] for n in names)).where(*(table.c[k] == v for k, v in key.items()))
+    result = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    return dict(result._mapping) if result is not None else None
+
+
+def _begin_waiting(raw: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE that waits for another process's write lock (run in a worker thread)."""
+    raw.execute("PRAGMA busy_timeout=30000")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    finally:
+        raw.execute("PRAGMA busy_timeout=0")
+
+
 async def upsert(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with `key`, or insert it: portable across SQLite and PostgreSQL."""
     where = sa.and_(*(table.c[name] == value for name, value in key.items()))
@@ -264,16 +393,21 @@ class UnitOfWork:
     async def emit(self, event_type: str, aggregate_id: str, payload: message.Message) -> str:
         """Write an event to the outbox; it is published after this transaction commits."""
         seq_table = self._db.table("event_sequences")
-        result = await self.conn.execute(
-            seq_table.update()
-            .where(seq_table.c.aggregate_id == aggregate_id)
-            .values(last_sequence=seq_table.c.last_sequence + 1)
-            .returning(seq_table.c.last_sequence)
-        )
-        sequence = result.scalar()
+        if isinstance(self.conn, OnLoop):
+            found = self.conn.raw.execute(
+                "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = ? RETURNING last_sequence", (aggregate_id,)).fetchone()
+            sequence = found[0] if found else None
+        else:
+            result = await self.conn.execute(
+                seq_table.update()
+                .where(seq_table.c.aggregate_id == aggregate_id)
+                .values(last_sequence=seq_table.c.last_sequence + 1)
+                .returning(seq_table.c.last_sequence)
+            )
+            sequence = result.scalar()
         if sequence is None:
             sequence = 1
-            await self.conn.execute(seq_table.insert().values(aggregate_id=aggregate_id, last_sequence=1))
+            await fast_insert(self.conn, seq_table, dict(aggregate_id=aggregate_id, last_sequence=1))
         occurred = timestamp_pb2.Timestamp()
         occurred.FromDatetime(self.now)
         packed = any_pb2.Any()
@@ -287,15 +421,13 @@ class UnitOfWork:
             producer=self._db.producer,
             payload=packed,
         )
-        await self.conn.execute(
-            self._db.table("outbox").insert().values(
-                event_id=envelope.event_id,
-                subject=f"sscard.{self._db.producer}.{event_type}",
-                data=envelope.SerializeToString(),
-                created_us=self.now_us,
-                created_wall_us=time.time_ns() // 1000,
-            )
-        )
+        await fast_insert(self.conn, self._db.table("outbox"), dict(
+            event_id=envelope.event_id,
+            subject=f"sscard.{self._db.producer}.{event_type}",
+            data=envelope.SerializeToString(),
+            created_us=self.now_us,
+            created_wall_us=time.time_ns() // 1000,
+        ))
         self.emitted += 1
         return envelope.event_id
 
@@ -319,34 +451,25 @@ class UnitOfWork:
             raise InvalidArgument("REQUEST_ID_REQUIRED", f"{key_field} is required for a mutating call", field=key_field)
         if len(request_id) > 80:
             raise InvalidArgument("INVALID_REQUEST_ID", f"{key_field} is at most 80 characters", field=key_field)
-        table = self._db.table("idempotency")
-        row = (
-            await self.conn.execute(
-                sa.select(table.c.fingerprint, table.c.response).where(
-                    table.c.method == method, table.c.request_id == request_id
-                )
-            )
-        ).first()
+        row = await fast_get(self.conn, self._db.table("idempotency"), dict(method=method, request_id=request_id), ("fingerprint", "response"))
         if row is None:
             return None
-        if row.fingerprint != fingerprint(request, key_field, self._db.fingerprint_key):
+        if row["fingerprint"] != fingerprint(request, key_field, self._db.fingerprint_key):
             raise FailedPrecondition(
                 "REQUEST_ID_REUSED", f"request_id {request_id!r} was used for a different {method} request"
             )
-        return bytes(row.response)
+        return bytes(row["response"])
 
     async def remember(
         self, method: str, request_id: str, request: message.Message, response: message.Message, key_field: str = "request_id"
     ) -> None:
-        await self.conn.execute(
-            self._db.table("idempotency").insert().values(
-                method=method,
-                request_id=request_id,
-                fingerprint=fingerprint(request, key_field, self._db.fingerprint_key),
-                response=response.SerializeToString(),
-                created_us=self.now_us,
-            )
-        )
+        await fast_insert(self.conn, self._db.table("idempotency"), dict(
+            method=method,
+            request_id=request_id,
+            fingerprint=fingerprint(request, key_field, self._db.fingerprint_key),
+            response=response.SerializeToString(),
+            created_us=self.now_us,
+        ))
 
 
 class Database:
@@ -367,7 +490,8 @@ class Database:
         # SQLite has one writer at a time; queueing writers here, in the event loop, is far
         # cheaper than letting them collide on the file lock and sleep in SQLite's busy handler.
         self._writer = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
-        self._sqlite_writer: AsyncConnection | None = None
+        self._sqlite_writer: sa.Connection | None = None
+        self._sync = make_sqlite_sync_engine(url) if self.is_sqlite else None
         self.on_commit: list[Callable[[], None]] = []
 
     def table(self, name: str) -> sa.Table:
@@ -404,6 +528,8 @@ class Database:
         sequence row, a serialization failure) rolls back everything and runs
         `work` again, which then sees the winner's result.
         """
+        if self.is_sqlite:
+            return await self._transact_sqlite(work, retries)
         for attempt in range(retries + 1):
             try:
                 deferred: CommitThenRaise | None = None
@@ -428,6 +554,59 @@ class Database:
                     raise
             await asyncio.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    async def _transact_sqlite(self, work: Callable[[UnitOfWork], Awaitable[T]], retries: int) -> T:
+        """SQLite: the whole unit of work on the event loop thread, on the one writer connection,
+        under the writer lock (statements run synchronously: SQLite serialises writers anyway)."""
+        for attempt in range(retries + 1):
+            try:
+                deferred: CommitThenRaise | None = None
+                async with self._writer:
+                    conn = await self._begin_immediate()
+                    try:
+                        with conn.begin():
+                            uow = UnitOfWork(OnLoop(conn), self)  # type: ignore[arg-type]
+                            try:
+                                result = await work(uow)
+                            except CommitThenRaise as exc:
+                                deferred = exc
+                    except BaseException:
+                        if conn.invalidated or conn.closed:
+                            self._sqlite_writer = None
+                        raise
+                if uow.emitted:
+                    for callback in self.on_commit:
+                        callback()
+                if deferred is not None:
+                    raise deferred.error
+                return result
+            except IntegrityError:
+                if attempt == retries:
+                    raise
+            except DBAPIError as exc:
+                if attempt == retries or not _is_retryable(exc):
+                    raise
+            await asyncio.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _begin_immediate(self) -> sa.Connection:
+        """The writer connection with BEGIN IMMEDIATE taken: at once when no other process writes
+        (busy timeout 0, on the loop), else waiting for the lock in a worker thread."""
+        assert self._sync is not None
+        if self._sqlite_writer is None or self._sqlite_writer.closed or self._sqlite_writer.invalidated:
+            self._sqlite_writer = self._sync.connect()
+            self._sqlite_writer.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # not through SQLAlchemy: no autobegin
+        conn = self._sqlite_writer
+        raw = conn.connection.dbapi_connection
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" not in text and "busy" not in text:
+                raise
+            await asyncio.to_thread(_begin_waiting, raw)
+        conn.info["begun"] = True
+        return conn
 
     async def idempotent(
         self,
@@ -463,21 +642,9 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _write_connection(self):  # noqa: ANN202 - AsyncIterator[AsyncConnection]
-        """SQLite: one long-lived writer connection (writes are serialised anyway, and a pool
-        checkout costs milliseconds per transaction); PostgreSQL: a pooled connection each time."""
-        if not self.is_sqlite:
-            async with self.engine.connect() as conn:
-                yield conn
-            return
-        if self._sqlite_writer is None or self._sqlite_writer.closed:
-            self._sqlite_writer = await self.engine.connect()
-        try:
-            yield self._sqlite_writer
-        except BaseException:
-            if self._sqlite_writer.invalidated:
-                await self._sqlite_writer.close()
-                self._sqlite_writer = None
-            raise
+        """PostgreSQL: a pooled connection each time (SQLite: _transact_sqlite)."""
+        async with self.engine.connect() as conn:
+            yield conn
 
     async def audit_read(self, action: str, subject_id: str, detail: str = "") -> None:
         """Personal data was read (PIPL): who read whose record, recorded like a change."""
@@ -489,6 +656,11 @@ class Database:
 
     async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run read-only queries (no write lock on SQLite)."""
+        if self._sync is not None:
+            with self._sync.connect() as sync:
+                sync.execution_options(readonly=True)
+                with sync.begin():
+                    return await work(OnLoop(sync))  # type: ignore[arg-type]
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(readonly=True)
             async with conn.begin():
@@ -496,8 +668,10 @@ class Database:
 
     async def close(self) -> None:
         if self._sqlite_writer is not None:
-            await self._sqlite_writer.close()
+            self._sqlite_writer.close()
             self._sqlite_writer = None
+        if self._sync is not None:
+            self._sync.dispose()
         await self.engine.dispose()
 
 

@@ -373,9 +373,12 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
                 fund_pay_fen=split.fund_pay_fen, acct_pay_fen=split.acct_pay_fen, cash_pay_fen=split.cash_pay_fen,
                 deductible_fen=split.deductible_applied_fen, year=self.core.business_date().year, status="settled", at_us=uow.now_us,
             )
-            await uow.emit("card.settled", card.card_no, events.Settled(
-                card_no=card.card_no, setl_id=setl_id, institution_code=institution.code, medfee_sumamt_fen=split.medfee_sumamt_fen,
-            ))
+            settled = events.Settled(card_no=card.card_no, setl_id=setl_id, institution_code=institution.code, medfee_sumamt_fen=split.medfee_sumamt_fen)
+            await uow.emit("card.settled", card.card_no, settled)
+            if card.card_state == "handed_out":
+                # The first swipe activates the card's social zone (cards): said only while our projection still
+                # sees it handed out, so the cards service no longer reads every settlement.
+                await uow.emit("card.first_settled", card.card_no, settled)
             response = pb.SettleResponse(setl_id=setl_id, balance_fen=account.balance_fen, **_split_pb(split))
             response.settled_at.FromDatetime(uow.now)
             return response

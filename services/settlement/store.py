@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.common.db import Migration, add_tables_and_columns, common_tables, create_all, upsert
+from services.common.db import Migration, add_tables_and_columns, common_tables, create_all, fast_get, fast_insert, fast_update, upsert
 from services.settlement.benefits import YearToDate
 from services.settlement.domain import Account, CardProjection, Filing
 
@@ -130,9 +130,8 @@ MIGRATIONS = [
 async def get_card(conn: Any, card_no: str, for_update: bool = False) -> CardProjection | None:
     """FOR UPDATE where the caller rewrites the row: the card and loss consumers and a settlement
     run concurrently on PostgreSQL, and none may overwrite what another just wrote."""
-    query = sa.select(card_projections).where(card_projections.c.card_no == card_no)
-    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
-    return CardProjection(**row._mapping) if row else None
+    row = await fast_get(conn, card_projections, {"card_no": card_no}, for_update=for_update)
+    return CardProjection(**row) if row else None
 
 
 async def active_card_of(conn: Any, person_id: str) -> CardProjection | None:
@@ -146,9 +145,8 @@ async def save_card(conn: Any, card: CardProjection) -> None:
 
 
 async def get_account(conn: Any, person_id: str, for_update: bool = False) -> Account | None:
-    query = sa.select(accounts).where(accounts.c.person_id == person_id)
-    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
-    return Account(**row._mapping) if row else None
+    row = await fast_get(conn, accounts, {"person_id": person_id}, for_update=for_update)
+    return Account(**row) if row else None
 
 
 async def insert_account(conn: Any, account: Account) -> None:
@@ -157,17 +155,15 @@ async def insert_account(conn: Any, account: Account) -> None:
 
 async def save_account(conn: Any, account: Account) -> None:
     values = {k: v for k, v in account.__dict__.items() if k != "person_id"}
-    await conn.execute(accounts.update().where(accounts.c.person_id == account.person_id).values(**values))
+    await fast_update(conn, accounts, {"person_id": account.person_id}, values)
 
 
 async def add_entry(conn: Any, *, entry_id: str, account: Account, kind: str, amount_fen: int, reference: str, at_us: int) -> None:
     """A journal entry; `account` is the state after the change, so balance_after is exact."""
-    await conn.execute(
-        account_entries.insert().values(
-            entry_id=entry_id, person_id=account.person_id, kind=kind, amount_fen=amount_fen,
-            balance_after_fen=account.balance_fen, card_no=account.card_no, reference=reference, at_us=at_us,
-        )
-    )
+    await fast_insert(conn, account_entries, dict(
+        entry_id=entry_id, person_id=account.person_id, kind=kind, amount_fen=amount_fen,
+        balance_after_fen=account.balance_fen, card_no=account.card_no, reference=reference, at_us=at_us,
+    ))
 
 
 async def entries(conn: Any, person_id: str, limit: int, before_seq: int | None) -> list[Any]:
@@ -183,7 +179,7 @@ async def entries_total(conn: Any, person_id: str) -> int:
 
 
 async def insert_settlement(conn: Any, **values: Any) -> None:
-    await conn.execute(settlements.insert().values(**values))
+    await fast_insert(conn, settlements, values)
 
 
 async def year_to_date(conn: Any, person_id: str, year: int) -> YearToDate:
@@ -239,12 +235,18 @@ async def record_sign_in(conn: Any, institution_code: str, business_date: str, n
 
 
 async def reversal(conn: Any, institution_code: str, original_msg_id: str) -> Any:
-    return (await conn.execute(sa.select(reversals).where(
-        reversals.c.institution_code == institution_code, reversals.c.original_msg_id == original_msg_id))).first()
+    row = await fast_get(conn, reversals, {"institution_code": institution_code, "original_msg_id": original_msg_id})
+    return _Row(row) if row else None
 
 
 async def record_reversal(conn: Any, institution_code: str, original_msg_id: str, outcome: str, setl_id: str, at_us: int) -> None:
     await conn.execute(reversals.insert().values(institution_code=institution_code, original_msg_id=original_msg_id, outcome=outcome, setl_id=setl_id, at_us=at_us))
+
+
+class _Row(dict):
+    """A row as a dict with attribute access (row.outcome), like a SQLAlchemy Row."""
+
+    __getattr__ = dict.__getitem__
 
 
 def _to_filing(row: Any) -> Filing:

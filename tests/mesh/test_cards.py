@@ -173,3 +173,49 @@ async def test_electronic_card_token_mirrors_the_physical_card(mesh: Mesh) -> No
             break
         await mesh.runtimes["cards"].clock.changed(0.01)
     assert failure is not None and error_reason(failure) == "CARD_REPORTED_LOST"
+
+
+async def test_the_first_settlement_on_a_handed_out_card_activates_it_and_later_ones_do_not_reach_cards(mesh: Mesh) -> None:
+    """Settlement says "first swipe" (card.first_settled) only while it sees the card handed out; the
+    cards service activates the card on it and consumes no other settlement."""
+    from tests.harness import PHARMACY
+    from tests.mesh.test_story import medicine
+
+    client = await mesh.start()
+    citizen_id = make_citizen_id("110105", date(1979, 3, 9), 41)
+    person = (await client.identity.RegisterPerson(ipb.RegisterPersonRequest(
+        request_id="fs-reg", citizen_id=citizen_id, name="王五", region_code="110000", insured_category=ipb.INSURED_CATEGORY_RESIDENT))).person
+    card = (await eventually(lambda: client.cards.ApplyForCard(cpb.ApplyForCardRequest(
+        request_id="fs-apply", person_id=person.person_id, channel=cpb.APPLICATION_CHANNEL_OUTLET)), lambda r: True)).card
+    mesh.clock.set(mesh.clock.now() + timedelta(days=(date.fromisoformat(card.ready_by) - mesh.clock.now().date()).days))
+    await eventually(lambda: client.cards.GetCard(cpb.GetCardRequest(card_no=card.card_no)), lambda r: r.card.state == cpb.CARD_STATE_READY)
+    await client.cards.HandOutCard(cpb.HandOutCardRequest(request_id="fs-hand", card_no=card.card_no,
+                                                          pickup_certificate_no=card.pickup_certificate_no, citizen_id=citizen_id))
+    await eventually(lambda: client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
+        request_id="fs-alloc", person_id=person.person_id, amount_fen=10000, period="2026-11")), lambda r: True)
+    await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+    md = await PHARMACY.signed_in(client.settlement)
+    for i in range(3):
+        await client.settlement.Settle(spb.SettleRequest(msg_id=f"fs-{i}", card_no=card.card_no, care_type=spb.CARE_TYPE_PHARMACY,
+                                                         items=medicine(100)), metadata=md)
+    activated = await eventually(lambda: client.cards.GetCard(cpb.GetCardRequest(card_no=card.card_no)),
+                                 lambda r: r.card.state == cpb.CARD_STATE_ACTIVE)
+    assert activated.card.state == cpb.CARD_STATE_ACTIVE
+    # Once settlement sees the card active, a settlement says nothing to cards.
+    from services.settlement import store as settlement_store
+
+    db = mesh.runtimes["settlement"].db
+    await eventually(lambda: db.read(lambda c: settlement_store.get_card(c, card.card_no)), lambda view: view.card_state == "active")
+    await client.settlement.Settle(spb.SettleRequest(msg_id="fs-after", card_no=card.card_no, care_type=spb.CARE_TYPE_PHARMACY,
+                                                     items=medicine(100)), metadata=md)
+    outbox = db.table("outbox")
+    import sqlalchemy as sa
+
+    subjects = await db.read(lambda c: _subjects(c, sa.select(outbox.c.subject).order_by(outbox.c.id)))
+    assert subjects.count("sscard.settlement.card.settled") == 4
+    assert 1 <= subjects.count("sscard.settlement.card.first_settled") <= 3
+    assert subjects[-1] == "sscard.settlement.card.settled"
+
+
+async def _subjects(conn, statement) -> list[str]:  # noqa: ANN001
+    return list((await conn.execute(statement)).scalars())
