@@ -184,7 +184,9 @@ def make_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN" + mode)
 
     else:
-        engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping (a round trip per checkout on the hot path): a connection the server dropped fails
+        # its first statement, is invalidated, and transact()/read() run the work again on a fresh one.
+        engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False)
 
     @event.listens_for(engine.sync_engine, "before_execute")
     def _before_execute(_conn: sa.Connection, statement: Any, multiparams: Any, params: Any, _options: Any) -> None:
@@ -550,7 +552,7 @@ class Database:
                 if attempt == retries:
                     raise
             except DBAPIError as exc:
-                if attempt == retries or not _is_retryable(exc):
+                if attempt == retries or not (_is_retryable(exc) or exc.connection_invalidated):
                     raise
             await asyncio.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -661,10 +663,16 @@ class Database:
                 sync.execution_options(readonly=True)
                 with sync.begin():
                     return await work(OnLoop(sync))  # type: ignore[arg-type]
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(readonly=True)
-            async with conn.begin():
-                return await work(conn)
+        for attempt in range(3):
+            try:
+                async with self.engine.connect() as conn:
+                    conn = await conn.execution_options(readonly=True)
+                    async with conn.begin():
+                        return await work(conn)
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:  # a dropped pooled connection: once more on a fresh one
+                    raise
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         if self._sqlite_writer is not None:
