@@ -52,7 +52,7 @@ cards = sa.Table(
     sa.Column("delivery", sa.String(16), nullable=False, server_default="outlet_pickup"),
     sa.Column("delivery_address", sa.String(200), nullable=False, server_default=""),
     sa.Column("employer_unit_id", sa.String(40), nullable=False, server_default=""),
-    sa.Column("activation_channel", sa.String(20), nullable=False, server_default=""),
+    sa.Column("activation_channel", sa.String(40), nullable=False, server_default=""),
     sa.Column("handout_due", sa.String(10), nullable=False, server_default=""),
     sa.Index("ix_cards_due", "state", "ready_by"),
     sa.Index("ix_cards_citizen", "citizen_id"),

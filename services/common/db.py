@@ -247,6 +247,12 @@ class OnLoop:
     async def exec_driver_sql(self, statement: str, params: Any = None) -> Any:
         return self.sync.exec_driver_sql(statement) if params is None else self.sync.exec_driver_sql(statement, params)
 
+    async def scalar(self, statement: Any, params: Any = None) -> Any:
+        return self.sync.scalar(statement) if params is None else self.sync.scalar(statement, params)
+
+    async def run_sync(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self.sync, *args, **kwargs)
+
 
 _SQL: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
 

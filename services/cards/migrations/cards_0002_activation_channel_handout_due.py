@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("cards", sa.Column("activation_channel", sa.String(length=20), nullable=False, server_default=""))
+    op.add_column("cards", sa.Column("activation_channel", sa.String(length=40), nullable=False, server_default=""))
     op.add_column("cards", sa.Column("handout_due", sa.String(length=10), nullable=False, server_default=""))
 
 
