@@ -11,6 +11,7 @@ import grpc
 from services.client import BANK, eventually
 from services.common.citizen_id import make_citizen_id
 from services.common.clock import business_date
+from services.settlement import store as settlement_store
 from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
@@ -157,6 +158,9 @@ async def test_nanning_20_working_days_bank_activation_6_wrong_pins_and_the_wech
     assert activated.card.state == cards_pb2.CARD_STATE_ACTIVE  # the financial zone activates the social zone in real time
     await client.cards.ChangePin(cards_pb2.ChangePinRequest(request_id="nn-p", card_no=card.card_no, old_pin="123456", new_pin=PIN))
     await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
+    # The POS checks the PIN on settlement's own projection: wait until the new PIN has reached it.
+    settlement_db = mesh.runtimes["settlement"].db
+    await eventually(lambda: settlement_db.read(lambda c: settlement_store.get_card(c, card.card_no)), lambda view: view.pin_enabled)
     for attempt in range(5):
         await _refused(settle(client, card.card_no, 100, f"nn-w{attempt}", pin="000000"), grpc.StatusCode.PERMISSION_DENIED, "PIN_INCORRECT")
     await _refused(settle(client, card.card_no, 100, "nn-w5", pin="000000"), grpc.StatusCode.FAILED_PRECONDITION, "PIN_LOCKED")
