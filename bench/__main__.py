@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -346,6 +346,3 @@ class RegionPolicies:
             return self._regions[code]
         except KeyError:
             raise InvalidArgument("UNKNOWN_REGION", f"no policy for pooling region {code!r}", region_code=code) from None
-
-    def codes(self) -> list[str]:
-        return sorted(self._regions)

@@ -21,7 +21,7 @@ from services.common.auth import Institution, verify_ecard_token
 from services.common.clock import CHINA_STANDARD_TIME, business_date, to_micros
 from services.common.db import UnitOfWork
 from services.common.errors import (
-    CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, require,
+    CommitThenRaise, FailedPrecondition, InvalidArgument, NotFound, require,
 )
 from services.common.ids import new_id
 from services.settlement import benefits, domain, store

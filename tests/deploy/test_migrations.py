@@ -103,7 +103,7 @@ async def test_concurrent_starts_on_sqlite_are_serialised(tmp_path: Path) -> Non
             await db.close()
 
 
-@pytest.mark.skipif(harness.pg_url() is None, reason="set SSCARD_TEST_PG_URL")
+@pytest.mark.skipif(harness.pg_url() is None, reason="needs PostgreSQL: runs when SSCARD_TEST_PG_URL is set (.ci/run and make test-pg set it)")
 async def test_ten_concurrent_migration_starts_on_fresh_postgresql_ten_of_ten_clean() -> None:
     """Each trial: a fresh database, then 10 starts at once (each its own engine and connection, as
     10 pods would be). Clean = no start fails, exactly one applies the revisions, all see head, and
@@ -141,7 +141,7 @@ def _legacy_create(conn: sa.Connection, db: Database, versions: list[int]) -> No
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_database_of_the_old_runner_is_stamped_to_the_baseline_keeping_its_rows(tmp_path: Path, backend: str) -> None:
     if backend == "postgresql" and harness.pg_url() is None:
-        pytest.skip("set SSCARD_TEST_PG_URL")
+        pytest.skip("the PostgreSQL variant runs when SSCARD_TEST_PG_URL names a server (.ci/run and make test-pg set it); the SQLite variant ran")
     name, url = await _fresh_pg_database("legacy") if backend == "postgresql" else ("", _sqlite(tmp_path, "identity"))
     db = _database("identity", url)
     try:

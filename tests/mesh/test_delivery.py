@@ -6,7 +6,6 @@ import asyncio
 from datetime import date
 
 import sqlalchemy as sa
-from nats.js import api as js_api
 
 from services.client import eventually
 from services.common.citizen_id import make_citizen_id

@@ -123,7 +123,7 @@ async def test_dalian_staff_get_cards_through_their_unit_and_the_old_ic_card_wor
 
 async def test_shijiazhuang_an_older_holder_loses_a_card_handed_out_but_not_yet_used(mesh: Mesh) -> None:
     # Seed 002 (以石家庄为例): "先发下去,再逐步用起来"; first card free, a replacement costs the fee.
-    client = await mesh.start()
+    await mesh.start()
     citizen_id = make_citizen_id("130102", date(1950, 4, 4), 205)  # 130102 was created in 1983
     person = await register(mesh, citizen_id, "130100", "sjz-reg")
     card = await apply(mesh, person.person_id, "sjz-apply")

@@ -22,7 +22,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
 from tests.harness import FUND, HOSPITAL, PHARMACY, Mesh, fund_of, test_pki
-from tests.mesh.test_story import PIN, balance, check, issue_card
+from tests.mesh.test_story import PIN, balance, check
 from tests.service.test_ops_and_errors import _refused
 
 CLINIC = institution("H99990002")
