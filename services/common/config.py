@@ -63,14 +63,17 @@ def load_knobs() -> Knobs:
         raise ConfigError("invalid setting: " + "; ".join(problems)) from None
 
 
-def _port(name: str, default: int) -> int:
+def _port(name: str, default: int, *, zero_disables: bool = False) -> int:
     raw = os.environ.get(name, str(default))
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"invalid setting: {name}={raw!r}: not a port number") from None
+    if value == 0 and zero_disables:
+        return 0
     if not 1 <= value <= 65535:
-        raise ConfigError(f"invalid setting: {name}={raw!r}: a port is 1-65535")
+        allowed = "0 (off) or 1-65535" if zero_disables else "1-65535"
+        raise ConfigError(f"invalid setting: {name}={raw!r}: a port is {allowed}")
     return value
 
 
@@ -151,7 +154,7 @@ class Settings:
         values: dict[str, object] = dict(
             service=service,
             grpc_addr=_env(f"SSCARD_{up}_ADDR", f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"),
-            metrics_port=_port(f"SSCARD_{up}_METRICS_PORT", DEFAULT_METRICS_PORTS[service]),
+            metrics_port=_port(f"SSCARD_{up}_METRICS_PORT", DEFAULT_METRICS_PORTS[service], zero_disables=True),
             db_url=_env(f"SSCARD_{up}_DB_URL", f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"),
             nats_url=_env("SSCARD_NATS_URL", f"nats://127.0.0.1:{DEFAULT_NATS_PORT}"),
             data_dir=data_dir,

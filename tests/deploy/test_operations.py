@@ -31,8 +31,9 @@ def test_the_cli_prints_the_bad_variable_and_exits_2(monkeypatch: pytest.MonkeyP
 def test_typed_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSCARD_MIGRATE_ON_START", "false")
     monkeypatch.setenv("SSCARD_MAX_DELIVER", "7")
+    monkeypatch.setenv("SSCARD_LOSS_METRICS_PORT", "0")  # the bench and several instances on one host: no /metrics
     settings = Settings.from_env("loss")
-    assert settings.migrate_on_start is False and settings.max_deliver == 7
+    assert settings.migrate_on_start is False and settings.max_deliver == 7 and settings.metrics_port == 0
 
 
 def test_operator_commands_dial_the_configured_cluster_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
