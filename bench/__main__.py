@@ -271,8 +271,11 @@ async def loss_to_halt(targets: dict[str, str], n: int) -> list[float]:
 
             loop_task = asyncio.create_task(settle_loop())
             await asyncio.sleep(0.05)
-            await client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
-                request_id=f"{run}-l{i}", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name="测试"))
+            # The loss service learns of the hand-out from the cards service's event: until then it refuses with
+            # FAILED_PRECONDITION (and writes nothing), so the report is retried with the same request_id.
+            await eventually(lambda: client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
+                request_id=f"{run}-l{i}", card_no=card.card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_AGENT, citizen_id=citizen_id, name="测试")),
+                lambda r: True)
             returned = time.perf_counter()
             try:
                 await asyncio.wait_for(loop_task, 10)
