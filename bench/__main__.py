@@ -17,7 +17,9 @@ import os
 import platform
 import subprocess
 import sys
+import shutil
 import tempfile
+from collections import Counter
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,6 +95,8 @@ class Mesh:
             if pg_url:
                 self.env[f"SSCARD_{service.upper()}_DB_URL"] = pg_url(service)
         self.children: list[subprocess.Popen[bytes]] = []
+        self.profile_step: tuple[str, float] | None = None
+        self.profile_out: Path | None = None
 
     def db_url(self, service: str) -> str:
         return self.env.get(f"SSCARD_{service.upper()}_DB_URL", f"sqlite+aiosqlite:///{self.workdir / (service + '.db')}")
@@ -155,7 +159,10 @@ class Mesh:
         """One settlement load step with its cost: CPU per settlement (settlement process, whole mesh)
         over the step and the drain after it, and the outbox backlog / consumer lag at its end."""
         before = self.cpu_s()
+        spy = self.profiler(duration) if self.profile_step == (mode, level) else None
         result = load("settle", target, mode, level, duration, cards, sign_md)
+        if spy is not None:
+            spy.wait(duration + 30)
         pipeline = self.drain()
         after = self.cpu_s()
         n = max(result["ok"], 1)
@@ -163,6 +170,18 @@ class Mesh:
                 "mesh_cpu_ms": sum(after[k] - before[k] for k in after) * 1000 / n,
                 "per_process_cpu_ms": {k: (after[k] - before[k]) * 1000 / n for k in after}, **pipeline}
         return result, cost
+
+    def profiler(self, duration: float) -> subprocess.Popen[bytes] | None:
+        """py-spy sampling the settlement process over one step (`--profile`; py-spy from PyPI, not pinned).
+        It pauses the process for each sample (100 a second), so that step runs a little slower."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        if not Path(spy).exists():
+            print("  --profile: py-spy is not installed (pip install py-spy); no profile taken")
+            return None
+        self.profile_out = self.workdir / "settlement-profile.txt"
+        return subprocess.Popen([spy, "record", "--pid", str(self.pids()["settlement"]), "--duration", str(max(int(duration), 1)),
+                                 "--rate", "100", "--format", "raw", "--output", str(self.profile_out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def targets(self) -> dict[str, str]:
         return {s: f"127.0.0.1:{p}" for s, p in self.ports.items()}
@@ -332,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay-events", type=int, default=5000)
     parser.add_argument("--pg-url", default="", help="run the mesh on PostgreSQL (a server URL; databases are created)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of the bench itself")
+    parser.add_argument("--profile", action="store_true", help="sample the settlement process with py-spy during the concurrency-32 step")
     args = parser.parse_args(argv)
     if args.quick:
         args.population, args.small, args.duration, args.rate, args.loss_cards, args.relay_events = 2000, 500, 1.0, 200.0, 3, 500
@@ -367,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         cards += asyncio.run(seed(mesh.db_url("settlement"), args.small, args.population - args.small))
         done(f"seeded up to {args.population:,} accounts and cards")
         results["throughput"] = []
+        mesh.profile_step = ("closed", 32) if args.profile else None
         for c in concurrencies:
             progress(f"baseline echo, concurrency {c}")
             base = load("echo", echo_target, "closed", c, args.duration)
@@ -377,6 +398,11 @@ def main(argv: list[str] | None = None) -> int:
             results["throughput"].append(row)
             done(f"concurrency {c:>2}: echo {base['rate']:>7.0f}/s  settle {settle['rate']:>6.0f}/s  ratio {row['ratio']:.2f}")
             done(f"  {_cost_text(cost)}")
+        if mesh.profile_out is not None and mesh.profile_out.exists():
+            results["profile"] = profile_summary(mesh.profile_out)
+            print("  settlement process at concurrency 32 (py-spy; inclusive %, self %):")
+            for inc, own, frame in results["profile"]:
+                print(f"    {inc:5.1f} {own:5.1f}  {frame[:110]}")
         results["large"] = {"population": args.population, "rate": next(r["settle_rate"] for r in results["throughput"] if r["concurrency"] == 32)}
 
         progress(f"latency at an offered {args.rate:.0f}/s")
@@ -406,6 +432,28 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2, default=float))
     print(f"written {out.relative_to(REPO_ROOT)}")
     return 0
+
+
+_SCAFFOLD = ("<frozen runpy>", "asyncio/", "services/cli.py", "threading.py", "selectors.py")
+
+
+def profile_summary(path: Path, top: int = 25) -> list[tuple[float, float, str]]:
+    """py-spy's raw stacks folded into (inclusive %, self %, frame), the event loop's scaffolding left
+    out (time in gRPC's and TLS's C code shows as the self time of the loop's callbacks: not listed)."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        total += n
+        frames = [f for f in stack.split(";") if f and not any(s in f for s in _SCAFFOLD)]
+        for frame in set(frames):
+            inclusive[frame] += n
+        if frames:
+            own[frames[-1]] += n
+    total = max(total, 1)
+    return [(100 * n / total, 100 * own[f] / total, f) for f, n in inclusive.most_common(top)]
 
 
 def _client(targets: dict[str, str]) -> Any:
