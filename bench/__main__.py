@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sscard bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--population", type=int, default=100_000, help="the large population (default 100k; e.g. 1000000)")
     parser.add_argument("--small", type=int, default=10_000, help="the small population for the growth comparison")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per throughput step")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per throughput step (5; 1 with --quick)")
     parser.add_argument("--rate", type=float, default=1000.0, help="offered rate for the latency step (settlements/s)")
     parser.add_argument("--loss-cards", type=int, default=20, help="cards reported lost in the loss -> halt step")
     parser.add_argument("--relay-events", type=int, default=5000)
@@ -354,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="sample the settlement process with py-spy during the concurrency-32 step")
     args = parser.parse_args(argv)
     if args.quick:
-        args.population, args.small, args.duration, args.rate, args.loss_cards, args.relay_events = 2000, 500, 1.0, 200.0, 3, 500
+        args.population, args.small, args.rate, args.loss_cards, args.relay_events = 2000, 500, 200.0, 3, 500
+    if args.duration is None:
+        args.duration = 1.0 if args.quick else 5.0
     concurrencies = [1, 8, 32, 64]
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",

@@ -45,6 +45,9 @@ def test_pki() -> Path:
     return directory
 
 
+test_pki.__test__ = False  # type: ignore[attr-defined]  # a fixture-like helper, not a test (tests import it by name)
+
+
 # The test's own NATS administrator: no permission limits, and no service ever holds its password.
 NATS_ADMIN = "test-admin"
 

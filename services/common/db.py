@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from google.protobuf import any_pb2, message, timestamp_pb2
 from sqlalchemy import event
@@ -254,21 +256,65 @@ class OnLoop:
         return fn(self.sync, *args, **kwargs)
 
 
-_SQL: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
+class PgDirect:
+    """An AsyncConnection on PostgreSQL whose transaction has begun, with its asyncpg connection as
+    `raw`: the hot path's plain statements (fast_insert and friends) go straight to asyncpg (its
+    prepared-statement cache), skipping SQLAlchemy's statement building, compilation and greenlet
+    switch; everything else goes through the AsyncConnection, in the same transaction."""
+
+    __slots__ = ("conn", "raw")
+
+    def __init__(self, conn: AsyncConnection, raw: Any) -> None:
+        self.conn = conn
+        self.raw = raw
+
+    @classmethod
+    async def begun(cls, conn: AsyncConnection) -> "PgDirect":
+        """Inside `conn.begin()`: start the driver's transaction now (SQLAlchemy starts it lazily, at
+        its first statement), so that a plain statement sent to asyncpg is never outside it."""
+        adapted = (await conn.get_raw_connection()).dbapi_connection
+        if adapted._transaction is None:  # noqa: SLF001 - the asyncpg adapter's own transaction handle
+            await adapted._start_transaction()  # noqa: SLF001
+        return cls(conn, adapted.driver_connection)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def call(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
+        """One plain statement; asyncpg's errors become SQLAlchemy's, so callers (transact's retry
+        on a unique violation or a serialization failure) see the same exceptions on either path."""
+        try:
+            return await getattr(self.raw, method)(sql, *args)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(sql, args, exc) from exc
+        except asyncpg.PostgresError as exc:
+            raise DBAPIError(sql, args, exc) from exc
+        except (asyncpg.InterfaceError, OSError) as exc:  # the connection is gone: never hand it out again
+            await self.conn.invalidate()
+            raise DBAPIError(sql, args, exc, connection_invalidated=True) from exc
 
 
-def _sql(kind: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
-    """Plain SQLite text of a hot-path statement, built once per shape."""
-    cache_key = (kind, table.name, columns, keys)
+_SQL: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], str] = {}
+
+
+def _sql(kind: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...], pg: bool = False, for_update: bool = False) -> str:
+    """Plain SQL text of a hot-path statement (SQLite `?` or PostgreSQL `$n` placeholders), built once per shape."""
+    cache_key = (kind + ("+lock" if for_update else ""), table.name, columns, keys, pg)
     text = _SQL.get(cache_key)
     if text is None:
-        where = " AND ".join(f"{k} = ?" for k in keys)
+        numbers = itertools.count(1)
+
+        def mark() -> str:  # parameters in the order they are passed: SET values first, then the key
+            return f"${next(numbers)}" if pg else "?"
+
         if kind == "insert":
-            text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(mark() for _ in columns)})"
         elif kind == "update":
-            text = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {where}"
+            assignments = ", ".join(f"{c} = {mark()}" for c in columns)
+            text = f"UPDATE {table.name} SET {assignments} WHERE {' AND '.join(f'{k} = {mark()}' for k in keys)}"
         else:
-            text = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where}"
+            where = " AND ".join(f"{k} = {mark()}" for k in keys)
+            text = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where}" + (" FOR UPDATE" if for_update else "")
         _SQL[cache_key] = text
     return text
 
@@ -289,10 +335,14 @@ def _booleans(table: sa.Table) -> frozenset[str]:
 
 
 async def fast_insert(conn: Any, table: sa.Table, values: dict[str, Any]) -> None:
-    """INSERT one row: plain SQL on SQLite (same length checks), SQLAlchemy Core elsewhere."""
+    """INSERT one row: plain SQL on the loop's SQLite connection or straight to asyncpg (same length
+    checks as every other write), SQLAlchemy Core on any other connection."""
     if isinstance(conn, OnLoop):
         _check_row(table, values)
         conn.raw.execute(_sql("insert", table, tuple(values), ()), tuple(values.values()))
+    elif isinstance(conn, PgDirect):
+        _check_row(table, values)
+        await conn.call("execute", _sql("insert", table, tuple(values), (), pg=True), tuple(values.values()))
     else:
         await conn.execute(table.insert().values(**values))
 
@@ -302,6 +352,10 @@ async def fast_update(conn: Any, table: sa.Table, key: dict[str, Any], values: d
     if isinstance(conn, OnLoop):
         _check_row(table, values)
         return conn.raw.execute(_sql("update", table, tuple(values), tuple(key)), (*values.values(), *key.values())).rowcount
+    if isinstance(conn, PgDirect):
+        _check_row(table, values)
+        status = await conn.call("execute", _sql("update", table, tuple(values), tuple(key), pg=True), (*values.values(), *key.values()))
+        return int(status.rsplit(" ", 1)[-1])  # asyncpg's command tag: "UPDATE <rows>"
     where = sa.and_(*(table.c[k] == v for k, v in key.items()))
     return (await conn.execute(table.update().where(where).values(**values))).rowcount
 
@@ -317,6 +371,9 @@ async def fast_get(conn: Any, table: sa.Table, key: dict[str, Any], columns: tup
         for name in _booleans(table).intersection(names):
             found[name] = bool(found[name])
         return found
+    if isinstance(conn, PgDirect):
+        record = await conn.call("fetchrow", _sql("select", table, names, tuple(key), pg=True, for_update=for_update), tuple(key.values()))
+        return dict(zip(names, record)) if record is not None else None
     query = sa.select(*(table.c[n] for n in names)).where(*(table.c[k] == v for k, v in key.items()))
     result = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return dict(result._mapping) if result is not None else None
@@ -405,6 +462,9 @@ class UnitOfWork:
             found = self.conn.raw.execute(
                 "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = ? RETURNING last_sequence", (aggregate_id,)).fetchone()
             sequence = found[0] if found else None
+        elif isinstance(self.conn, PgDirect):
+            sequence = await self.conn.call(
+                "fetchval", "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = $1 RETURNING last_sequence", (aggregate_id,))
         else:
             result = await self.conn.execute(
                 seq_table.update()
@@ -543,7 +603,7 @@ class Database:
                 deferred: CommitThenRaise | None = None
                 async with self._writer, self._write_connection() as conn:
                     async with conn.begin():
-                        uow = UnitOfWork(conn, self)
+                        uow = UnitOfWork(await PgDirect.begun(conn), self)  # type: ignore[arg-type]
                         try:
                             result = await work(uow)
                         except CommitThenRaise as exc:
