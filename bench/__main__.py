@@ -64,6 +64,13 @@ def load(kind: str, target: str, mode: str, level: float, duration: float, cards
         return pool.apply(load_mod.run, (kind, target, mode, level, duration, cards, sign_md))
 
 
+def _background_load(target: str, rate: float, duration: float, cards: list[str], sign_md: Any) -> None:
+    """Settlements at `rate` over the seeded population until terminated (the loss -> halt step's backdrop)."""
+    from bench import load as load_mod
+
+    load_mod.run("settle", target, "open", rate, duration, cards, sign_md)
+
+
 class Mesh:
     """nats-server + the four services as subprocesses, like `sscard up`, on free ports."""
 
@@ -343,20 +350,21 @@ async def relay_throughput(nats_url: str, workdir: Path, events: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sscard bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--population", type=int, default=100_000, help="the large population (default 100k; e.g. 1000000)")
-    parser.add_argument("--small", type=int, default=10_000, help="the small population for the growth comparison")
+    parser.add_argument("--population", type=int, default=None, help="the large population (default 100k; e.g. 1000000)")
+    parser.add_argument("--small", type=int, default=None, help="the small population for the growth comparison")
     parser.add_argument("--duration", type=float, default=None, help="seconds per throughput step (5; 1 with --quick)")
-    parser.add_argument("--rate", type=float, default=1000.0, help="offered rate for the latency step (settlements/s)")
-    parser.add_argument("--loss-cards", type=int, default=20, help="cards reported lost in the loss -> halt step")
-    parser.add_argument("--relay-events", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=None, help="offered rate for the latency step and the loss step's backdrop (default: half the capacity measured at concurrency 32)")
+    parser.add_argument("--loss-cards", type=int, default=None, help="cards reported lost in the loss -> halt step (100)")
+    parser.add_argument("--relay-events", type=int, default=None)
     parser.add_argument("--pg-url", default="", help="run the mesh on PostgreSQL (a server URL; databases are created)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of the bench itself")
     parser.add_argument("--profile", action="store_true", help="sample the settlement process with py-spy during the concurrency-32 step")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.population, args.small, args.rate, args.loss_cards, args.relay_events = 2000, 500, 200.0, 3, 500
-    if args.duration is None:
-        args.duration = 1.0 if args.quick else 5.0
+    # --quick: tiny sizes, except where a size is given explicitly.
+    sizes = dict(population=(100_000, 2000), small=(10_000, 500), loss_cards=(100, 3), relay_events=(5000, 500), duration=(5.0, 1.0))
+    for name, (full, quick) in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     concurrencies = [1, 8, 32, 64]
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -407,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {inc:5.1f} {own:5.1f}  {frame[:110]}")
         results["large"] = {"population": args.population, "rate": next(r["settle_rate"] for r in results["throughput"] if r["concurrency"] == 32)}
 
+        capacity = next(r["settle_rate"] for r in results["throughput"] if r["concurrency"] == 32)
+        if args.rate is None:  # the issue's measure: half the capacity just measured
+            args.rate = max(round(capacity / 2), 1)
         progress(f"latency at an offered {args.rate:.0f}/s")
         base = load("echo", echo_target, "open", args.rate, args.duration)
         settle, cost = mesh.step(targets["settlement"], "open", args.rate, args.duration, cards, sign_md)
@@ -416,8 +427,15 @@ def main(argv: list[str] | None = None) -> int:
              f"(echo p99 {results['latency']['echo']['p99']:.1f} ms)")
         done(f"  {_cost_text(cost)}")
 
-        halts = asyncio.run(loss_to_halt(targets, args.loss_cards))
-        results["loss_to_halt_ms"] = {"n": len(halts), "p50": pct(halts, 0.5), "p99": pct(halts, 0.99), "max": max(halts) * 1000}
+        # Loss -> refusal while the population's settlements run at half capacity (open loop, its own process).
+        background = SPAWN.Process(target=_background_load, args=(targets["settlement"], args.rate, 3600.0, cards, sign_md), daemon=True)
+        background.start()
+        try:
+            halts = asyncio.run(loss_to_halt(targets, args.loss_cards))
+        finally:
+            background.terminate()
+            background.join(10)
+        results["loss_to_halt_ms"] = {"background_rate": args.rate, "n": len(halts), "p50": pct(halts, 0.5), "p99": pct(halts, 0.99), "max": max(halts) * 1000}
         done(f"loss -> halt over {len(halts)} cards: p50 {results['loss_to_halt_ms']['p50']:.1f} ms, p99 {results['loss_to_halt_ms']['p99']:.1f} ms")
 
         progress("outbox relay")
@@ -514,7 +532,8 @@ def _print_table(r: dict[str, Any]) -> None:
         label = f"latency {q} at {lat['rate']:.0f}/s offered (ms)"
         print(f"{label:<46} {lat['settle'][q]:>12.1f} {lat['echo'][q]:>14.1f} {lat['settle'][q] / max(lat['echo'][q], 1e-9):>7.1f}")
     lh = r["loss_to_halt_ms"]
-    print(f"{'loss -> first refusal p50 / p99 / max (ms)':<46} {lh['p50']:>5.1f}/{lh['p99']:.1f}/{lh['max']:.1f}")
+    print(f"{'loss -> first refusal p50 / p99 / max (ms)':<46} {lh['p50']:>5.1f}/{lh['p99']:.1f}/{lh['max']:.1f}"
+          f"   ({lh['n']} cards, settlements at {lh['background_rate']:.0f}/s meanwhile)")
     print(f"{'outbox relay (events/s)':<46} {r['relay_events_per_s']:>12.0f}")
     print(f"{'settlements/s at ' + format(r['small']['population'], ',') + ' cards (c=32)':<46} {r['small']['rate']:>12.0f}")
     print(f"{'settlements/s at ' + format(r['large']['population'], ',') + ' cards (c=32)':<46} {r['large']['rate']:>12.0f} {'':>14} {r['large']['rate'] / r['small']['rate']:>7.2f}")

@@ -27,7 +27,7 @@ from nats.js.errors import NotFoundError
 from services.common import access, natsd
 from services.common.trust import SERVICE, Principal
 from services.common import observability
-from services.common.db import Database, UnitOfWork
+from services.common.db import Database, UnitOfWork, outbox_mark, outbox_pending
 from sscard.events.v1 import envelope_pb2
 
 log = logging.getLogger("sscard.bus")
@@ -127,11 +127,15 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.25, heartbeats: Any = None, heartbeat_every_s: float = 0.05
+        self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.25, heartbeats: Any = None, heartbeat_every_s: float = 0.05,
+        linger_s: float = 0.002,
     ) -> None:
         self.db = db
         self.js = js
         self.batch = batch
+        # Woken by a commit, wait this long before reading: under load the commits of the next few
+        # milliseconds share one pass (one read, one publish round trip, one mark) instead of one each.
+        self.linger_s = linger_s
         self.idle_poll_s = idle_poll_s
         self.heartbeats = heartbeats
         self.heartbeat_every_s = heartbeat_every_s
@@ -158,6 +162,8 @@ class OutboxRelay:
             await self._beat(started_us)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)
+                if self.linger_s:
+                    await asyncio.sleep(self.linger_s)
 
     async def _beat(self, published_through_us: int) -> None:
         if self.heartbeats is None or time.monotonic() - self._last_beat < self.heartbeat_every_s:
@@ -171,31 +177,29 @@ class OutboxRelay:
             pass
 
     async def publish_pending(self) -> int:
-        outbox = self.db.table("outbox")
-        rows = await self.db.read(
-            lambda c: _fetch_rows(c, sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.data, outbox.c.created_wall_us)
-                                  .where(outbox.c.published_us.is_(None)).order_by(outbox.c.id).limit(self.batch))
-        )
+        rows = await self.db.read(lambda c: outbox_pending(c, self.batch))
         if not rows:
             return 0
         # The whole batch in flight at once (one round trip, not one per event); written to the socket
         # in outbox order. Any failure leaves every row unmarked: the batch goes again (the stream dedupes).
         outcomes = await asyncio.gather(
-            *(self.js.publish(row.subject, bytes(row.data), headers={"Nats-Msg-Id": row.event_id}) for row in rows), return_exceptions=True)
+            *(self.js.publish(subject, bytes(data), headers={"Nats-Msg-Id": event_id}) for _, event_id, subject, data, _ in rows),
+            return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        ids = [row.id for row in rows]
+        ids = [row[0] for row in rows]
         now_us = time.time_ns() // 1000
 
         async def mark(uow: UnitOfWork) -> None:
-            await uow.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_us=uow.now_us))
+            await outbox_mark(uow.conn, ids, uow.now_us)
 
         await self.db.transact(mark)
         self.published += len(rows)
         observability.OUTBOX_PUBLISHED.labels(self.db.producer).inc(len(rows))
+        lag = observability.OUTBOX_LAG.labels(self.db.producer)
         for row in rows:
-            observability.OUTBOX_LAG.labels(self.db.producer).observe(max(now_us - row.created_wall_us, 0) / 1e6)
+            lag.observe(max(now_us - row[4], 0) / 1e6)
         return len(rows)
 
     async def backlog(self) -> int:
@@ -203,10 +207,6 @@ class OutboxRelay:
         return await self.db.read(
             lambda c: _scalar(c, sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None)))
         )
-
-
-async def _fetch_rows(conn: Any, stmt: Any) -> list[Any]:
-    return list((await conn.execute(stmt)).all())
 
 
 async def _first(conn: Any, stmt: Any) -> Any:
@@ -358,7 +358,8 @@ class EventConsumer:
             if msg.metadata.num_delivered >= self.max_deliver:
                 # Park it for the operator (`sscard dead-letters`, `sscard replay`) and move on.
                 log.error("consumer %s: %s failed %d times; dead-lettered", self.name, envelope.event_id, self.max_deliver)
-                await self.db.transact(lambda uow: self._dead_letter(uow, envelope, msg, repr(failure)))
+                why = repr(failure)
+                await self.db.transact(lambda uow: self._dead_letter(uow, envelope, msg, why))
                 await msg.term()
                 return
             log.exception("consumer %s: handling %s failed; will be redelivered", self.name, envelope.event_id)

@@ -379,6 +379,28 @@ async def fast_get(conn: Any, table: sa.Table, key: dict[str, Any], columns: tup
     return dict(result._mapping) if result is not None else None
 
 
+_PENDING = "SELECT id, event_id, subject, data, created_wall_us FROM outbox WHERE published_us IS NULL ORDER BY id LIMIT "
+
+
+async def outbox_pending(conn: Any, limit: int) -> list[tuple[int, str, str, bytes, int]]:
+    """The oldest unpublished outbox rows, in commit order: (id, event_id, subject, data, created_wall_us)."""
+    if isinstance(conn, OnLoop):
+        return conn.raw.execute(_PENDING + "?", (limit,)).fetchall()
+    if isinstance(conn, PgDirect):
+        return [tuple(r) for r in await conn.call("fetch", _PENDING + "$1", (limit,))]
+    raise TypeError(f"no plain-SQL path for {type(conn).__name__}")
+
+
+async def outbox_mark(conn: Any, ids: list[int], published_us: int) -> None:
+    """Mark outbox rows published (one statement for the whole batch)."""
+    if isinstance(conn, OnLoop):
+        conn.raw.execute(f"UPDATE outbox SET published_us = ? WHERE id IN ({', '.join('?' * len(ids))})", (published_us, *ids))
+    elif isinstance(conn, PgDirect):
+        await conn.call("execute", "UPDATE outbox SET published_us = $1 WHERE id = ANY($2::bigint[])", (published_us, ids))
+    else:
+        raise TypeError(f"no plain-SQL path for {type(conn).__name__}")
+
+
 def _begin_waiting(raw: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE that waits for another process's write lock (run in a worker thread)."""
     raw.execute("PRAGMA busy_timeout=30000")
@@ -734,7 +756,7 @@ class Database:
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(readonly=True)
                     async with conn.begin():
-                        return await work(conn)
+                        return await work(await PgDirect.begun(conn))  # type: ignore[arg-type]
             except DBAPIError as exc:
                 if attempt == 2 or not exc.connection_invalidated:  # a dropped pooled connection: once more on a fresh one
                     raise
