@@ -64,13 +64,6 @@ def load(kind: str, target: str, mode: str, level: float, duration: float, cards
         return pool.apply(load_mod.run, (kind, target, mode, level, duration, cards, sign_md))
 
 
-def _background_load(target: str, rate: float, duration: float, cards: list[str], sign_md: Any) -> None:
-    """Settlements at `rate` over the seeded population until terminated (the loss -> halt step's backdrop)."""
-    from bench import load as load_mod
-
-    load_mod.run("settle", target, "open", rate, duration, cards, sign_md)
-
-
 class Mesh:
     """nats-server + the four services as subprocesses, like `sscard up`, on free ports."""
 
@@ -428,7 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         done(f"  {_cost_text(cost)}")
 
         # Loss -> refusal while the population's settlements run at half capacity (open loop, its own process).
-        background = SPAWN.Process(target=_background_load, args=(targets["settlement"], args.rate, 3600.0, cards, sign_md), daemon=True)
+        from bench import load as load_mod
+
+        background = SPAWN.Process(target=load_mod.run, args=("settle", targets["settlement"], "open", args.rate, 3600.0, cards, sign_md), daemon=True)
         background.start()
         try:
             halts = asyncio.run(loss_to_halt(targets, args.loss_cards))

@@ -60,8 +60,10 @@ async def connect(
         options.update(user=user, password=password, inbox_prefix=natsd.inbox_prefix(user))
     if tls is not None:
         options.update(tls=tls)
+    # A comma-separated list names several servers of one cluster (as NATS's own tools take it).
+    servers: str | list[str] = [u.strip() for u in url.split(",") if u.strip()] if "," in url else url
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=max_reconnect_attempts, reconnect_time_wait=0.5, connect_timeout=5, drain_timeout=5,
+        servers, name=name, max_reconnect_attempts=max_reconnect_attempts, reconnect_time_wait=0.5, connect_timeout=5, drain_timeout=5,
         **options,
     )
 
