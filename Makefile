@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg demo protos bench reliability validate-k8s clean
+.PHONY: run test test-pg test-scale demo protos bench reliability validate-k8s clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test-pg: $(STAMP)
 # The full fault-injection and property suite (a fast subset runs in `make test`).
 reliability: $(STAMP)
 	SSCARD_RELIABILITY=full $(BIN)/python -m pytest -q -s tests/reliability
+
+# The production topology on this machine: 2 instances of every service on PostgreSQL and a
+# 3-node JetStream cluster, instances and a NATS node SIGKILLed under load (a short run is in `make test-pg`).
+test-scale: $(STAMP)
+	SSCARD_SCALE=full SSCARD_TEST_PG_URL=$${SSCARD_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -q -s tests/scale
 
 # Benchmarks (bench/): ratios against a bare gRPC echo baseline measured in the same run.
 bench: $(STAMP)

@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.common import trust
 from services.common.access import ID_DOCUMENT_HEADER, POLICY
 from services.common.pki import DEV_ISSUER
-from services.common.trust import INSTITUTION, BearerInterceptor, Signer, channel_credentials
+from services.common.trust import CHANNEL_OPTIONS, INSTITUTION, BearerInterceptor, Signer, channel_credentials, channel_options
 from sscard.cards.v1 import cards_pb2_grpc
 from sscard.identity.v1 import identity_pb2_grpc
 from sscard.loss.v1 import loss_pb2_grpc
@@ -198,9 +198,10 @@ class MeshClient:
         if pki_dir is not None:
             cert, key = pki_dir / "client.pem", pki_dir / "client.key"
             creds = channel_credentials(pki_dir / "ca.pem", *((cert, key) if cert.exists() else (None, None)))
-            self.channels = {name: grpc.aio.secure_channel(target, creds, interceptors=interceptors) for name, target in targets.items()}
+            self.channels = {name: grpc.aio.secure_channel(target, creds, options=channel_options(name, target), interceptors=interceptors)
+                             for name, target in targets.items()}
         else:
-            self.channels = {name: grpc.aio.insecure_channel(target, interceptors=interceptors) for name, target in targets.items()}
+            self.channels = {name: grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors) for name, target in targets.items()}
         self.identity = identity_pb2_grpc.IdentityServiceStub(self.channels["identity"])
         self.cards = cards_pb2_grpc.CardServiceStub(self.channels["cards"])
         self.loss = loss_pb2_grpc.LossServiceStub(self.channels["loss"])

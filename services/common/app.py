@@ -76,7 +76,7 @@ class Runtime:
         if service not in self._peers:
             s = self.settings
             self._peers[service] = grpc.aio.secure_channel(
-                s.peers[service], trust.channel_credentials(s.tls_ca, s.tls_cert, s.tls_key),
+                s.peers[service], trust.channel_credentials(s.tls_ca, s.tls_cert, s.tls_key), options=trust.channel_options(service, s.peers[service]),
                 interceptors=[trust.BearerInterceptor(lambda _method, _request: self.credential.metadata(service))],
             )
         return self._peers[service]
@@ -98,8 +98,9 @@ class Runtime:
             await wait_for_schema(self.db, self.settings.schema_wait_s)
         self.nc = await bus.connect_as(self.settings, name=f"sscard-{self.service}")
         self.js = self.nc.jetstream()
-        await bus.ensure_streams(self.js, self.settings.nats_replicas, self.settings.stream_max_age_s, owner=self.service)
-        self.heartbeats = await bus.relay_heartbeats(self.js, self.settings.nats_replicas)
+        s = self.settings
+        await bus.when_jetstream_answers("streams", lambda: bus.ensure_streams(self.js, s.nats_replicas, s.stream_max_age_s, owner=self.service))
+        self.heartbeats = await bus.when_jetstream_answers("heartbeats", lambda: bus.relay_heartbeats(self.js, s.nats_replicas))
         self.relay = bus.OutboxRelay(self.db, self.js, heartbeats=self.heartbeats)
         self._spawn("relay", self.relay.run)
         for stream, subscriptions, durable in self.subscriptions:

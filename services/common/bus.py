@@ -22,7 +22,7 @@ import nats
 import sqlalchemy as sa
 from google.protobuf import message
 from nats.js import api as js_api
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from services.common import access, natsd
 from services.common.trust import SERVICE, Principal
@@ -105,6 +105,25 @@ async def ensure_streams(js: Any, replicas: int = 1, max_age_s: float = DEFAULT_
         if name == owner and abs((info.config.max_age or 0) - max_age_s) > 1e-3:
             log.info("stream %s: max age %ss -> %ss", config.name, info.config.max_age, max_age_s)
             await js.update_stream(info.config.evolve(max_age=max_age_s))
+
+
+# A JetStream cluster that is still electing its leaders (fresh, or a node just lost) answers its
+# API with a timeout, "no responders" or 503 for a few seconds: start-up waits that out.
+JETSTREAM_NOT_READY = (nats.errors.TimeoutError, nats.errors.NoRespondersError, ServiceUnavailableError)
+
+
+async def when_jetstream_answers(what: str, call: Callable[[], Awaitable[Any]], timeout_s: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            return await call()
+        except JETSTREAM_NOT_READY as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("%s: JetStream not answering yet (%s); retrying in %.1fs", what, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 # Each relay's heartbeat: the wall time (µs) of its last outbox read that found everything published.

@@ -222,6 +222,19 @@ def server_credentials(ca_file: Path, cert_file: Path, key_file: Path, require_c
     )
 
 
+# Every channel spreads its calls over whatever addresses its target resolves to: a headless
+# Kubernetes Service, or "ipv4:10.0.0.1:50154,10.0.0.2:50154" — an instance that dies is skipped.
+CHANNEL_OPTIONS = (("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})),)
+
+
+def channel_options(service: str, target: str) -> tuple[tuple[str, str], ...]:
+    """A target listing several addresses ("ipv4:a:p,b:p") has no one host name to check the
+    certificate against: check it names the service itself (its certificate's DNS name)."""
+    if target.startswith(("ipv4:", "ipv6:")) and "," in target:
+        return (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", service))
+    return CHANNEL_OPTIONS
+
+
 def channel_credentials(ca_file: Path, cert_file: Path | None = None, key_file: Path | None = None) -> grpc.ChannelCredentials:
     """TLS to an sscard port, presenting a client certificate when given (mTLS)."""
     return grpc.ssl_channel_credentials(
