@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg test-scale demo protos bench reliability validate-k8s clean
+.PHONY: run test test-pg test-scale demo protos protolint proto-baseline bench reliability validate-k8s clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,24 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sscard demo
 
+BUF := tools/node_modules/.bin/buf
+
+# buf from npm (pinned with its integrity hashes in tools/package-lock.json).
+$(BUF): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $(BUF)
+
+# Proto lint (buf STANDARD) and breaking changes against the published API (protos/baseline.binpb).
+protolint: $(BUF)
+	$(BUF) lint
+	$(BUF) breaking --against protos/baseline.binpb
+
+# Only when publishing a new API version on purpose: the contract breaking changes are checked against.
+proto-baseline: $(BUF)
+	$(BUF) build -o protos/baseline.binpb
+
 # Every test on SQLite; again on PostgreSQL when SSCARD_TEST_PG_URL is set.
-test: $(STAMP)
+test: $(STAMP) $(BUF)
 	$(BIN)/python -m pytest -q
 	@if [ -n "$$SSCARD_TEST_PG_URL" ]; then $(MAKE) --no-print-directory test-pg; else echo "PostgreSQL variant skipped: set SSCARD_TEST_PG_URL"; fi
 
