@@ -1,9 +1,11 @@
 # One image for every sscard service: `sscard serve <identity|cards|loss|settlement>`,
-# `sscard migrate all` for the migrations Job. Mirrors `make`'s install exactly.
+# `sscard migrate all` for the migrations Job. The runtime of `make`'s install, from the hashed lock.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY requirements.txt pyproject.toml ./
-RUN python -m venv /opt/sscard && /opt/sscard/bin/pip install --no-cache-dir -r requirements.txt
+# Runtime dependencies only, every file checked against the lock's hashes (requirements.lock,
+# `make lock`); no test tools, no code generator, no embedded nats-server.
+COPY requirements.lock pyproject.toml ./
+RUN python -m venv /opt/sscard && /opt/sscard/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: -r requirements.lock
 COPY services ./services
 COPY gen ./gen
 COPY bench ./bench

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg test-scale demo protos protolint proto-baseline bench reliability validate-k8s clean
+.PHONY: run test test-pg test-scale demo protos protolint proto-baseline lock bench reliability validate-k8s clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/sscard demo
+
+# The image's runtime closure with hashes, from pyproject's dependencies (pip-tools in a throwaway venv).
+lock:
+	$(PYTHON) -m venv var/piptools && var/piptools/bin/pip install -q pip-tools==7.5.2
+	var/piptools/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
 
 BUF := tools/node_modules/.bin/buf
 
@@ -36,7 +42,7 @@ proto-baseline: $(BUF)
 
 # Every test on SQLite; again on PostgreSQL when SSCARD_TEST_PG_URL is set.
 test: $(STAMP) $(BUF)
-	$(BIN)/python -m pytest -q
+	SSCARD_TEST_PG_URL= $(BIN)/python -m pytest -q
 	@if [ -n "$$SSCARD_TEST_PG_URL" ]; then $(MAKE) --no-print-directory test-pg; else echo "PostgreSQL variant skipped: set SSCARD_TEST_PG_URL"; fi
 
 test-pg: $(STAMP)

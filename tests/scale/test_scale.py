@@ -29,7 +29,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import pg_url
+from tests.harness import pg_url, test_pki
 from tests.scale.topology import Topology
 
 FULL = os.environ.get("SSCARD_SCALE") == "full"
@@ -65,7 +65,7 @@ async def topology():  # type: ignore[no-untyped-def]
     url = pg_url()
     assert url is not None
     server = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    topo = Topology(Path(tempfile.mkdtemp(prefix="sscard-scale-")), server)
+    topo = Topology(Path(tempfile.mkdtemp(prefix="sscard-scale-")), server, test_pki())
     try:
         await topo.start()
         yield topo

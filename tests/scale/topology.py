@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from services.cli import dev_secrets
-from services.client import MeshClient, Remember, default_actor, dev_signer, use_signer
+from services.client import MeshClient, Remember, default_actor
 from services.common import bus
 from services.common.config import SERVICES
 from services.common.natsd import NatsCluster, NatsSecurity, ensure_credentials, free_port
@@ -30,11 +30,13 @@ ADMIN = "scale-admin"
 
 
 class Topology:
-    def __init__(self, workdir: Path, pg_server_url: str, instances: int = 2, nats_nodes: int = 3) -> None:
+    def __init__(self, workdir: Path, pg_server_url: str, pki: Path, instances: int = 2, nats_nodes: int = 3) -> None:
+        """`pki`: the development PKI whose issuer key this process's credentials are minted with
+        (services.client.use_signer; tests.harness.test_pki in the tests)."""
         self.workdir = workdir
         self.pg_server_url = pg_server_url
         self.instances = instances
-        self.pki = ensure_dev_pki(workdir / "pki")
+        self.pki = ensure_dev_pki(pki)
         self.admin_password = secrets.token_hex(16)
         security = NatsSecurity.from_pki(self.pki, ensure_credentials(workdir / "nats"), {ADMIN: self.admin_password})
         self.nats = NatsCluster(workdir / "bus", security, nats_nodes)
@@ -133,7 +135,6 @@ class Topology:
                 await client.close()
 
     def client(self) -> MeshClient:
-        use_signer(dev_signer(self.pki))
         return MeshClient(self.targets(), pki_dir=self.pki, actor=default_actor, interceptors=[Remember()])
 
     async def stop(self) -> None:
