@@ -28,7 +28,7 @@ BUF := tools/node_modules/.bin/buf
 
 # buf from npm (pinned with its integrity hashes in tools/package-lock.json).
 $(BUF): tools/package.json tools/package-lock.json
-	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	npm install --prefix tools --no-save --no-audit --no-fund --loglevel=error
 	touch $(BUF)
 
 # Proto lint (buf STANDARD) and breaking changes against the published API (protos/baseline.binpb).
