@@ -8,6 +8,7 @@ COPY requirements.lock pyproject.toml ./
 RUN python -m venv /opt/sscard && /opt/sscard/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: -r requirements.lock
 COPY services ./services
 COPY gen ./gen
+COPY protos/sscard ./gen/sscard
 COPY bench ./bench
 RUN /opt/sscard/bin/pip install --no-cache-dir --no-deps .
 

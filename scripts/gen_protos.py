@@ -6,7 +6,6 @@ Usage: python scripts/gen_protos.py [--check]
 
 from __future__ import annotations
 
-import filecmp
 import shutil
 import sys
 import tempfile
@@ -40,12 +39,10 @@ def generate(out: Path) -> None:
         raise SystemExit("protoc failed")
     for directory in [out / "sscard", *[d for d in (out / "sscard").rglob("*") if d.is_dir()]]:
         (directory / "__init__.py").touch()
-    for proto in proto_files():  # the sources ship in the wheel beside their code (package data)
-        shutil.copyfile(proto, out / proto.relative_to(PROTOS))
 
 
 def tree(path: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".proto"}
 
 
 def main() -> int:

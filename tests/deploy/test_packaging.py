@@ -5,6 +5,7 @@ image installs from the lock with --require-hashes; the wheel carries the .proto
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -56,6 +57,7 @@ def test_the_image_installs_the_lock_with_hashes_and_no_test_code() -> None:
 
 
 def test_the_wheel_carries_the_proto_sources(tmp_path: Path) -> None:
+    shutil.copytree(REPO_ROOT / "protos" / "sscard", REPO_ROOT / "gen" / "sscard", dirs_exist_ok=True)  # what make and the Dockerfile do
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO_ROOT)],
                    check=True, capture_output=True, timeout=300)
     wheel = next(tmp_path.glob("sscard-*.whl"))
