@@ -55,6 +55,7 @@ async def test_guide_001_city_a_pre_loss_lapses_after_10_days_and_the_formal_los
     _, card_no, citizen_id = await holder(mesh, region="970100", serial=202)
     reported = await client.loss.ReportTemporaryLoss(temporary(card_no, "a-t", citizen_id=citizen_id, name=NAME))
     assert reported.expires_at.ToDatetime().date() == (mesh.clock.now() + timedelta(days=10)).date()
+    await eventually(lambda: check(client, card_no), lambda r: r.refusal_reason == "CARD_REPORTED_LOST")  # the event reached settlement
     mesh.clock.advance(timedelta(days=9, hours=23))
     await _refused(settle(client, card_no, 100, "a-9d"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
     mesh.clock.advance(timedelta(hours=1))  # "超过有效时限自动解挂"
@@ -78,6 +79,7 @@ async def test_guide_001_city_b_loss_holds_24_hours_the_card_is_remade_on_the_sp
     await eventually(lambda: check(client, card.card_no), lambda r: r.usability == spb.CARD_USABILITY_USABLE)
 
     await client.loss.ReportTemporaryLoss(temporary(card.card_no, "b-t1", citizen_id=citizen_id, name=PERSON_NAME))
+    await eventually(lambda: check(client, card.card_no), lambda r: r.refusal_reason == "CARD_REPORTED_LOST")  # the event reached settlement
     mesh.clock.advance(timedelta(hours=23))
     await _refused(settle(client, card.card_no, 100, "b-23h"), grpc.StatusCode.FAILED_PRECONDITION, "CARD_REPORTED_LOST")
     mesh.clock.advance(timedelta(hours=1))  # "否则,丢失的卡重新有效"
