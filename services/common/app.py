@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 import sqlalchemy as sa
 
-from services.common import bus, observability, trust
+from services.common import bus, observability, tracing, trust
 from services.common.access import Access
 from services.common.auth import load_institutions
 from services.common.clock import Clock, SystemClock
@@ -46,6 +46,7 @@ class Runtime:
         problems = settings.secret_problems()
         if problems:
             raise RuntimeError(f"{settings.service} refuses to start: " + "; ".join(problems))
+        tracing.configure(settings.otel_exporter)
         self.institutions = load_institutions(settings.institutions_file)
         self.access = Access(trust.Verifier.from_file(settings.jwks_file, settings.service, settings.token_max_lifetime_s), self.institutions)
         self.credential = trust.ServiceCredential(

@@ -26,7 +26,7 @@ from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from services.common import access, natsd
 from services.common.trust import SERVICE, Principal
-from services.common import observability
+from services.common import observability, tracing
 from services.common.db import Database, UnitOfWork, outbox_mark, outbox_pending
 from sscard.events.v1 import envelope_pb2
 
@@ -204,7 +204,7 @@ class OutboxRelay:
         # The whole batch in flight at once (one round trip, not one per event); written to the socket
         # in outbox order. Any failure leaves every row unmarked: the batch goes again (the stream dedupes).
         outcomes = await asyncio.gather(
-            *(self.js.publish(subject, bytes(data), headers={"Nats-Msg-Id": event_id}) for _, event_id, subject, data, _ in rows),
+            *(self.js.publish(subject, bytes(data), headers={"Nats-Msg-Id": event_id, **_trace_headers(data)}) for _, event_id, subject, data, _ in rows),
             return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
@@ -228,6 +228,11 @@ class OutboxRelay:
         return await self.db.read(
             lambda c: _scalar(c, sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None)))
         )
+
+
+def _trace_headers(data: bytes) -> dict[str, str]:
+    """The event's traceparent as a NATS header too (read from its envelope only while tracing is on)."""
+    return tracing.nats_headers(envelope_pb2.Envelope.FromString(data).traceparent) if tracing.ENABLED else {}
 
 
 async def _first(conn: Any, stmt: Any) -> Any:
@@ -371,7 +376,8 @@ class EventConsumer:
             self.redelivered += 1
             observability.REDELIVERIES.labels(self.db.producer, self.name).inc()
         try:
-            applied = await self.db.transact(lambda uow: self.apply(uow, envelope, payload, subscription))
+            with tracing.consumer_span(self.db.producer, envelope.event_type, msg.headers, envelope.traceparent):
+                applied = await self.db.transact(lambda uow: self.apply(uow, envelope, payload, subscription))
         except asyncio.CancelledError:
             raise
         except Exception as failure:

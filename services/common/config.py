@@ -50,6 +50,8 @@ class Knobs(BaseSettings):
     migrate_on_start: bool = True
     schema_wait_s: float = Field(300.0, ge=0)
     drain_s: float = Field(0.0, ge=0)
+    # OpenTelemetry (services/common/tracing.py): none, console, or otlp (OTEL_EXPORTER_OTLP_* say where).
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
 
 
 def load_knobs() -> Knobs:
@@ -95,6 +97,7 @@ class Settings:
     loss_feed_max_lag_s: float = 1.0
     # JetStream replicas of the event streams and the relay heartbeat bucket (3 on a 3-node cluster).
     nats_replicas: int = 1
+    otel_exporter: str = "none"
     peers: dict[str, str] = field(default_factory=dict)
     # Seals the PIN verifier cards sends settlement (pinseal.py): only those two services hold it.
     pin_seal_key: bytes = b"dev-only-pin-seal-key"
@@ -168,6 +171,7 @@ class Settings:
             max_deliver=knobs.max_deliver,
             loss_feed_max_lag_s=knobs.loss_feed_max_lag_s,
             nats_replicas=knobs.nats_replicas,
+            otel_exporter=knobs.otel_exporter,
             env=_env("SSCARD_ENV", "prod"),
             tls_ca=Path(_env("SSCARD_TLS_CA", str(pki / "ca.pem"))),
             tls_cert=Path(_env("SSCARD_TLS_CERT", str(pki / f"{service}.pem"))),

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from services.common import access
+from services.common import access, tracing
 from services.common.clock import Clock, to_micros
 from services.common.errors import CommitThenRaise, FailedPrecondition, InvalidArgument
 from services.common.ids import new_id
@@ -518,6 +518,7 @@ class UnitOfWork:
             occurred_at=occurred,
             producer=self._db.producer,
             payload=packed,
+            traceparent=tracing.current_traceparent(),
         )
         await fast_insert(self.conn, self._db.table("outbox"), dict(
             event_id=envelope.event_id,

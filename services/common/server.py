@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from services.common import access as access_
+from services.common import tracing
 from services.common.access import Access
 from services.common.citizen_id import normalise_citizen_ids
 from services.common.errors import InvalidArgument, PermissionDenied, SscardError
@@ -106,6 +107,12 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         gate = self.access
 
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if tracing.ENABLED:
+                with tracing.server_span(method, context.invocation_metadata() or ()):
+                    return await served(request, context)
+            return await served(request, context)
+
+        async def served(request: Any, context: grpc.aio.ServicerContext) -> Any:
             token = None
             try:
                 grant = None
@@ -120,6 +127,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     raise PermissionDenied("SUBJECT_NOT_CHECKED", "the service could not establish whose record this is")
                 return response
             except SscardError as error:
+                tracing.failed(error.reason)
                 await context.abort_with_status(to_status(error))
             except (grpc.RpcError, grpc.aio.AbortError):
                 raise

@@ -21,6 +21,7 @@ import grpc
 import jwt
 from cryptography.hazmat.primitives import serialization
 
+from services.common import tracing
 from services.common.errors import PermissionDenied, Unauthenticated
 
 # Principal kinds, from the guides (DOMAIN.md §7).
@@ -252,8 +253,12 @@ class BearerInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         present = list(details.metadata or ())
+        extra: tuple[tuple[str, str], ...] = ()
         if not any(key == "authorization" for key, _ in present):
-            extra = self.metadata_for(details.method.decode() if isinstance(details.method, bytes) else details.method, request)
+            extra = tuple(self.metadata_for(details.method.decode() if isinstance(details.method, bytes) else details.method, request))
+        if tracing.ENABLED and not any(key == tracing.TRACEPARENT for key, _ in present):
+            extra += tracing.outgoing()  # the caller's trace goes on in the service it calls
+        if extra:
             details = grpc.aio.ClientCallDetails(details.method, details.timeout, grpc.aio.Metadata(*present, *extra),
                                                  details.credentials, details.wait_for_ready)
         return await continuation(details, request)

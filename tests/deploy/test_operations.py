@@ -15,6 +15,7 @@ from services.common.config import ConfigError, Settings
 @pytest.mark.parametrize("variable, value", [
     ("SSCARD_MAX_DELIVER", "twenty"), ("SSCARD_MAX_DELIVER", "0"), ("SSCARD_NATS_REPLICAS", "7"),
     ("SSCARD_MIGRATE_ON_START", "perhaps"), ("SSCARD_TLS_CLIENT_AUTH", "sometimes"), ("SSCARD_CARDS_METRICS_PORT", "99999"),
+    ("SSCARD_OTEL_EXPORTER", "jaeger"),
 ])
 def test_a_bad_value_is_refused_naming_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
