@@ -75,6 +75,16 @@ def failed(reason: str) -> None:
         span.set_status(Status(StatusCode.ERROR, reason))
 
 
+def caused_by(traceparent: str, reason: str) -> None:
+    """A refusal because of an earlier act in another trace (a settlement refused because of a loss
+    report): a short span in the current trace, linked to the trace of that act."""
+    if not ENABLED or not traceparent:
+        return
+    cause = trace.get_current_span(propagate.extract({TRACEPARENT: traceparent})).get_span_context()
+    with _tracer().start_as_current_span(f"refused: {reason}", links=[trace.Link(cause)], attributes={"sscard.reason": reason}):
+        pass
+
+
 def outgoing() -> tuple[tuple[str, str], ...]:
     """The current trace as call metadata (a peer call, a test's client)."""
     if not ENABLED:

@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 
-from services.common import access, observability
+from services.common import access, observability, tracing
 from services.common.app import Runtime
 from services.common.auth import Institution, verify_ecard_token
 from services.common.clock import CHINA_STANDARD_TIME, business_date, to_micros
@@ -196,6 +196,7 @@ class SettlementCore:
         """Refuse a card that may not settle, leaving a trace: the refusal event, the wrong-PIN count."""
         reason = domain.refusal_reason(card, self.max_pin_attempts(card)) or upstream
         if reason:
+            tracing.caused_by(card.loss_trace if reason == "CARD_REPORTED_LOST" else "", reason)
             observability.SETTLEMENT_REFUSALS.labels("settlement", reason).inc()
             await uow.emit("card.refused", card.card_no, events.SettlementRefused(
                 card_no=card.card_no, reason=reason, institution_code=institution.code, medfee_sumamt_fen=fen,

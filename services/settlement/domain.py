@@ -28,6 +28,7 @@ class CardProjection:
     pin_salt: str = ""
     replaced_by_card_no: str = ""
     wrong_pin_count: int = 0
+    loss_trace: str = ""  # traceparent of the loss report (empty while tracing is off)
 
 
 @dataclass(frozen=True)

@@ -106,11 +106,12 @@ async def _bind(uow: UnitOfWork, account: Account, card_no: str) -> Account:
     return account
 
 
-async def loss_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
+async def loss_changed(uow: UnitOfWork, env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
     current = await store.get_card(uow.conn, event.card_no, for_update=True) or CardProjection(
         card_no=event.card_no, person_id=event.person_id, region_code="", card_state="unknown"
     )
-    await store.save_card(uow.conn, replace(current, loss_state=event.loss_state))
+    lost = event.loss_state in ("temporary", "formal")
+    await store.save_card(uow.conn, replace(current, loss_state=event.loss_state, loss_trace=env.traceparent[:64] if lost else ""))
     if event.loss_state in ("temporary", "formal") and event.reported_wall_us:
         halted = time.time_ns() // 1000
         if await store.record_halt(uow.conn, event.report_id, event.card_no, event.reported_wall_us, halted):

@@ -27,6 +27,8 @@ card_projections = sa.Table(
     sa.Column("replaced_by_card_no", sa.String(20), nullable=False),
     # Consecutive wrong PINs at POS terminals (reset by a right one).
     sa.Column("wrong_pin_count", sa.Integer, nullable=False, server_default="0"),
+    # The trace of the loss report that stopped the card (W3C traceparent; tracing.py), for the refusals' link.
+    sa.Column("loss_trace", sa.String(64), nullable=False, default="", server_default=""),
 )
 
 accounts = sa.Table(

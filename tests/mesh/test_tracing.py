@@ -1,6 +1,6 @@
 """OpenTelemetry across the mesh: one trace runs from a hotline agent's loss report (the caller's
-span) through the loss service, its outbox, JetStream and settlement's consumer that stops the card,
-and on to the pharmacy's refused settlement when it is made in that trace. Off, nothing is traced."""
+span) through the loss service, its outbox, JetStream and settlement's consumer that stops the card;
+a pharmacy's settlement refused in a trace of its own links to that loss report. Off, nothing is traced."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ async def test_a_loss_report_and_the_refusal_it_causes_are_one_trace(mesh: Mesh,
         with pytest.raises(grpc.aio.AioRpcError):
             await settle(client, card_no, 100, "tr-s1")
     trace_id = root.get_span_context().trace_id
+    with trace.get_tracer("test").start_as_current_span("the pharmacy's next sale") as sale:  # its own trace
+        with pytest.raises(grpc.aio.AioRpcError):
+            await settle(client, card_no, 100, "tr-s2")
     message = await reported.next_msg(timeout=5)
     await nc.close()
 
@@ -55,6 +58,10 @@ async def test_a_loss_report_and_the_refusal_it_causes_are_one_trace(mesh: Mesh,
     assert ("apply card.reported", "settlement") in names  # applied by settlement's consumer, same trace
     refused = next(s for s in mine if s.name == "Settle")
     assert refused.attributes.get("sscard.reason") == "CARD_REPORTED_LOST" and not refused.status.is_ok
+    # A refusal in another trace links to the loss report that caused it.
+    theirs = [s for s in spans.get_finished_spans() if s.context.trace_id == sale.get_span_context().trace_id]
+    cause = next(s for s in theirs if s.name == "refused: CARD_REPORTED_LOST")
+    assert [link.context.trace_id for link in cause.links] == [trace_id]
     consumer = next(s for s in mine if s.name == "apply card.reported" and s.attributes.get("sscard.service") == "settlement")
     served = next(s for s in mine if s.name == "ReportTemporaryLoss")
     assert consumer.parent is not None and consumer.parent.trace_id == served.context.trace_id
