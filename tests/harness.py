@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import grpc
+import sqlalchemy as sa
 
 from services.cards import main as cards_main
 from services.client import (  # noqa: F401 - the principals tests act as
@@ -30,6 +31,7 @@ from services.common.policy import RegionPolicies
 from services.identity import main as identity_main
 from services.loss import main as loss_main
 from services.settlement import main as settlement_main
+from sscard.events.v1 import envelope_pb2
 
 FACTORIES = {"identity": identity_main.create, "cards": cards_main.create, "loss": loss_main.create, "settlement": settlement_main.create}
 PHARMACY = institution("P99990001")
@@ -216,6 +218,51 @@ class Mesh:
                     if asyncio.get_running_loop().time() > deadline:
                         raise TimeoutError(f"{consumer.name} has not caught up")
                     await asyncio.sleep(0.01)
+
+
+    async def where_is(self, aggregate_id: str) -> str:
+        """For a wait that timed out: where every event about `aggregate_id` stands — not in any
+        outbox (LOST before commit, or never written), in an outbox unpublished (STUCK at the relay),
+        published but not yet applied by a consumer (SLOW or stuck consumer: its pending counts), or
+        applied by every consumer of its stream (then the wait looked at the wrong thing)."""
+        found: list[str] = []
+        for producer in self.runtimes.values():
+            outbox = producer.db.table("outbox")
+            rows = await producer.db.read(lambda c, o=outbox: _all(c, sa.select(o.c.event_id, o.c.subject, o.c.data, o.c.published_us).order_by(o.c.id)))
+            for event_id, subject, data, published_us in rows:
+                if envelope_pb2.Envelope.FromString(bytes(data)).aggregate_id != aggregate_id:
+                    continue
+                if published_us is None:
+                    found.append(f"{subject} {event_id}: STUCK in {producer.service}'s outbox, unpublished (relay)")
+                    continue
+                for runtime in self.runtimes.values():
+                    for consumer in runtime.consumers:
+                        if consumer.stream != producer.service.upper() or subject not in consumer.subscriptions:
+                            continue
+                        inbox = runtime.db.table("inbox")
+                        seen = await runtime.db.read(lambda c, i=inbox, n=consumer.name, e=event_id: _all(
+                            c, sa.select(i.c.applied).where(i.c.consumer == n, i.c.event_id == e)))
+                        if seen:
+                            found.append(f"{subject} {event_id}: handled by {consumer.name} (applied={seen[0][0]})")
+                        else:
+                            info = await runtime.js.consumer_info(consumer.stream, consumer.name)
+                            found.append(f"{subject} {event_id}: published, SLOW/stuck at {consumer.name} "
+                                         f"({info.num_pending} pending, {info.num_ack_pending} unacknowledged, {consumer.redelivered} redelivered)")
+        return "; ".join(found) or f"no event about {aggregate_id} in any outbox: LOST before commit, or never written"
+
+
+async def _all(conn: Any, statement: Any) -> list[Any]:
+    return list(await conn.execute(statement))
+
+
+async def until(mesh: Mesh, aggregate_id: str, probe: Any, accept: Any, timeout: float = 10.0) -> Any:
+    """`eventually`, and on a timeout the state of every event about `aggregate_id` (Mesh.where_is)."""
+    from services.client import eventually
+
+    try:
+        return await eventually(probe, accept, timeout)
+    except TimeoutError as error:
+        raise AssertionError(f"{error}\nevents about {aggregate_id}: {await mesh.where_is(aggregate_id)}") from None
 
 
 def metadata_of(credential: Credential) -> Any:

@@ -17,6 +17,7 @@ from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
 from tests.harness import PHARMACY, Mesh, nats_connect
+from tests.mesh.test_loss import NAME, holder, temporary
 from tests.mesh.test_story import balance, check, issue_card, settle
 
 BOOKKEEPING = {"outbox", "inbox", "inbox_sequences", "event_sequences", "idempotency", "audit_log", "schema_migrations"}
@@ -163,3 +164,18 @@ async def test_a_card_activated_before_settlement_hears_of_its_holder_still_gets
     await client.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
         request_id="late-al", person_id=person.person_id, amount_fen=900, period="2026-11"))
     assert await balance(client, card.card_no) == 900
+
+
+async def test_a_timed_out_wait_says_whether_the_event_was_lost_stuck_or_slow(mesh: Mesh) -> None:
+    """Mesh.where_is, what the ledger suite prints when a wait times out."""
+    client = await mesh.start()
+    _, card_no, citizen_id = await holder(mesh, serial=61)
+    await mesh.settle_idle()
+    handled = await mesh.where_is(card_no)
+    assert "handled by settlement-cards" in handled and "STUCK" not in handled and "SLOW" not in handled
+    assert "LOST" in await mesh.where_is("C000000000000")
+    relay = mesh.runtimes["loss"].relay
+    assert relay is not None
+    relay.js = None  # the loss relay can no longer publish: what it writes stays in its outbox
+    await client.loss.ReportTemporaryLoss(temporary(card_no, "where-1", citizen_id=citizen_id, name=NAME))
+    assert "STUCK in loss's outbox" in await mesh.where_is(card_no)

@@ -34,7 +34,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import PHARMACY, Mesh
+from tests.harness import PHARMACY, Mesh, until
 from tests.mesh.test_story import PIN, medicine
 from tests.reliability.workload import FULL, NAME
 from tests.service.test_settlement import insured
@@ -233,8 +233,9 @@ class Ledger:
                                                                       channel=cards_pb2.ACTIVATION_CHANNEL_BANK_OUTLET))
         await client.cards.ChangePin(cards_pb2.ChangePinRequest(request_id=self.key("p"), card_no=new.card_no, old_pin="123456", new_pin=PIN))
         db = self.mesh.runtimes["settlement"].db
-        await eventually(lambda: db.read(lambda c: store.get_account(c, h.person_id)), lambda a: a.card_no == new.card_no)
-        await eventually(lambda: db.read(lambda c: store.get_card(c, new.card_no)), lambda c: c is not None and c.pin_enabled)
+        # On a timeout: which event about the new card is lost, stuck in an outbox or waiting at a consumer.
+        await until(self.mesh, new.card_no, lambda: db.read(lambda c: store.get_account(c, h.person_id)), lambda a: a.card_no == new.card_no)
+        await until(self.mesh, new.card_no, lambda: db.read(lambda c: store.get_card(c, new.card_no)), lambda c: c is not None and c.pin_enabled)
         self.md = await PHARMACY.signed_in(client.settlement)  # a new business day needs a new sign-in
         self.ops += 1
         self.reissues += 1
