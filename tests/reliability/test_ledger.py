@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import grpc
+import hypothesis.core
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
 from tests.harness import PHARMACY, Mesh, until
 from tests.mesh.test_story import PIN, medicine
-from tests.reliability.workload import FULL, NAME
+from tests.reliability.workload import FULL, NAME, seed_of
 from tests.service.test_settlement import insured
 
 TARGET_OPS = 10_000 if FULL else 150
@@ -403,14 +404,24 @@ async def test_ledger_invariants_hold_under_random_operations(mesh: Mesh) -> Non
     config = settings(max_examples=20 if FULL else 3, stateful_step_count=50, deadline=None, database=None, phases=[Phase.generate],
                       suppress_health_check=list(HealthCheck))
 
+    # Every round's examples come from the run's seed (hypothesis's own forced seed, as its pytest
+    # option --hypothesis-seed sets it): SSCARD_SEED replays the same operations.
+    base = seed_of("ledger")
+
     def drive() -> None:
-        while ledger.ops < TARGET_OPS and ledger.failure is None:
-            run_state_machine_as_test(Machine, settings=config)
+        round_ = 0
+        try:
+            while ledger.ops < TARGET_OPS and ledger.failure is None:
+                hypothesis.core.global_force_seed = base + round_
+                round_ += 1
+                run_state_machine_as_test(Machine, settings=config)
+        finally:
+            hypothesis.core.global_force_seed = None
 
     await asyncio.to_thread(drive)
     if ledger.failure is not None:
         steps = "\n".join(ledger.trace[-40:])
-        raise AssertionError(f"after {ledger.ops} operations; the last steps:\n{steps}") from ledger.failure
+        raise AssertionError(f"after {ledger.ops} operations (replay with SSCARD_SEED={base}); the last steps:\n{steps}") from ledger.failure
     await mesh.settle_idle(timeout=60)
     for h in ledger.holders:
         await ledger.check(h)
