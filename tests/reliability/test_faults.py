@@ -116,6 +116,10 @@ async def test_consumer_killed_between_effect_and_ack(mesh: Mesh, monkeypatch: p
 
     monkeypatch.setattr(Msg, "ack", ack_or_die)
     await workload.run(N_OPS)
+    for _ in range(20):  # a seed whose operations gave the consumers little to ack: more, until a fault lands
+        if faults[0]:
+            break
+        await workload.run(5)
     await mesh.settle_idle(timeout=60)
     monkeypatch.setattr(Msg, "ack", real_ack)
     await finish(workload, "consumer-killed", faults[0])
