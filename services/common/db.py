@@ -162,6 +162,23 @@ _MIGRATIONS = sa.Table(
 )
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (once per file: the mode persists). Switching needs the file to
+    itself, and SQLite answers "locked" at once rather than waiting while several processes or
+    connections open a fresh file together (concurrent starts): retry briefly, then give up."""
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc).lower() or attempt == 99:
+                raise
+            time.sleep(0.05)  # start-up only: a connection's first moments
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -175,7 +192,7 @@ def make_engine(url: str) -> AsyncEngine:
             # SQLite then serialises writers up front instead of failing on upgrade.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
@@ -216,7 +233,7 @@ def make_sqlite_sync_engine(url: str) -> sa.Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         # A million cards' rows and indexes do not fit SQLite's default 2 MB page cache: every

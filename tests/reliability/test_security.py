@@ -65,6 +65,7 @@ async def test_pins_and_the_pepper_never_leave_and_every_change_is_audited(mesh:
         await refused(client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card_no)))
         await refused(client.settlement.CheckCard(spb.CheckCardRequest(card_no=card_no, pin=NEW_PIN), metadata=md))
         await eventually(lambda: client.loss.GetLossState(loss_pb2.GetLossStateRequest(card_no=card_no)), lambda r: True)
+        await mesh.settle_idle()  # the PIN change has reached the loss service (the IVR needs an enabled PIN)
         await refused(client.loss.ReportTemporaryLoss(loss_pb2.ReportTemporaryLossRequest(
             request_id="s-ivr", card_no=card_no, channel=loss_pb2.LOSS_CHANNEL_HOTLINE_IVR, pin=NEW_PIN)))
         proxy = agent_pb2.Agent(citizen_id=make_citizen_id("110105", date(1981, 1, 1), 951), name="王代办", relationship="spouse", entrustment_ref="WT-951")
