@@ -77,7 +77,7 @@ async def test_pins_and_the_pepper_never_leave_and_every_change_is_audited(mesh:
         loss_trail = await ops.audit_trail("loss", mesh.settings("loss"), subject=card_no)
         changes = [r for r in loss_trail if not r.action.endswith(".read")]
         actions = [(r.action, r.channel) for r in changes]
-        assert actions == [("loss.reported_temporary", "hotline_ivr"), ("loss.lifted", "outlet")], actions
+        assert actions == [("loss.reported_temporary", "hotline_ivr"), ("loss.lifted", "outlet")], (actions, seen[-4:])
         # The actor is the authenticated principal (never a name the request claimed), with the ID
         # document the clerk recorded for a window act; reads of personal data are on the record too.
         assert [r.actor for r in changes] == ["ivr:12333-999900/ivr-01", "outlet_clerk:OUTLET-999900-01/op-0001"]
