@@ -54,7 +54,8 @@ reliability: $(STAMP)
 	SSCARD_RELIABILITY=full $(BIN)/python -m pytest -q -s tests/reliability
 
 # The production topology on this machine: 2 instances of every service on PostgreSQL and a
-# 3-node JetStream cluster, instances and a NATS node SIGKILLed under load (a short run is in `make test-pg`).
+# 3-node JetStream cluster, instances and a NATS node SIGKILLed under load, and the reliability suite's
+# faults injected from outside (a short run is in `make test-pg`).
 test-scale: $(STAMP)
 	SSCARD_SCALE=full SSCARD_TEST_PG_URL=$${SSCARD_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -q -s tests/scale
 

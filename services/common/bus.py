@@ -149,9 +149,13 @@ class OutboxRelay:
 
     def __init__(
         self, db: Database, js: Any, batch: int = 256, idle_poll_s: float = 0.25, heartbeats: Any = None, heartbeat_every_s: float = 0.05,
-        linger_s: float = 0.002,
+        linger_s: float = 0.002, publish_timeout_s: float = 1.0,
     ) -> None:
         self.db = db
+        # A publish whose acknowledgement does not come (its NATS node died, the stream is electing a
+        # leader) is retried after this long rather than nats-py's 5 s: the stream dedupes the retry,
+        # and a loss reaches settlement's feed within the bound once the cluster answers again.
+        self.publish_timeout_s = publish_timeout_s
         self.js = js
         self.batch = batch
         # Woken by a commit, wait this long before reading: under load the commits of the next few
@@ -191,7 +195,7 @@ class OutboxRelay:
             return
         self._last_beat = time.monotonic()
         try:
-            await self.heartbeats.put(self.db.producer, str(published_through_us).encode())
+            await asyncio.wait_for(self.heartbeats.put(self.db.producer, str(published_through_us).encode()), self.publish_timeout_s)
         except asyncio.CancelledError:
             raise
         except Exception:  # NATS unreachable: the heartbeat ages, and readers notice
@@ -204,7 +208,8 @@ class OutboxRelay:
         # The whole batch in flight at once (one round trip, not one per event); written to the socket
         # in outbox order. Any failure leaves every row unmarked: the batch goes again (the stream dedupes).
         outcomes = await asyncio.gather(
-            *(self.js.publish(subject, bytes(data), headers={"Nats-Msg-Id": event_id, **_trace_headers(data)}) for _, event_id, subject, data, _ in rows),
+            *(self.js.publish(subject, bytes(data), timeout=self.publish_timeout_s, headers={"Nats-Msg-Id": event_id, **_trace_headers(data)})
+              for _, event_id, subject, data, _ in rows),
             return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
@@ -484,8 +489,11 @@ class EventConsumer:
             return True
         if envelope.sequence <= last:
             return False
-        await uow.execute(table.update().where(key).values(last_sequence=envelope.sequence))
-        return True
+        # Compare and set: instances sharing this durable consumer may hold two events of one aggregate
+        # at once. The row lock makes the later writer re-check (PostgreSQL re-evaluates the WHERE on the
+        # committed row), so an older snapshot never lands after a newer one.
+        advanced = await uow.execute(table.update().where(key & (table.c.last_sequence < envelope.sequence)).values(last_sequence=envelope.sequence))
+        return advanced.rowcount == 1
 
 
 def occurred_us(envelope: envelope_pb2.Envelope) -> int:

@@ -51,6 +51,7 @@ log = logging.getLogger("sscard.settlement.feeds")
 # Stream -> the producing service whose relay heartbeat vouches for it.
 FEEDS = {"LOSS": "loss", "IDENTITY": "identity", "CARDS": "cards"}
 UNKNOWN = {"LOSS": "LOSS_STATE_UNKNOWN", "IDENTITY": "HOLDER_STATE_UNKNOWN", "CARDS": "CARD_STATE_UNKNOWN"}
+ASK_TIMEOUT_S = 0.5
 LOST_STATES = {loss_pb2.LOSS_STATE_TEMPORARY, loss_pb2.LOSS_STATE_FORMAL}
 
 
@@ -72,9 +73,11 @@ class FeedGuard:
 
     async def _poll(self, consumer: Any) -> None:
         try:
-            published_through_us = int((await self.rt.heartbeats.get(FEEDS[consumer.stream])).value)
+            # A request lost with a dead NATS node must not hold the guard for nats-py's 5 s: ask again.
+            heartbeat = await asyncio.wait_for(self.rt.heartbeats.get(FEEDS[consumer.stream]), ASK_TIMEOUT_S)
+            published_through_us = int(heartbeat.value)
             # Read the heartbeat first: the consumer check then covers everything it vouches for.
-            info = await self.rt.js.consumer_info(consumer.stream, consumer.name)
+            info = await self.rt.js.consumer_info(consumer.stream, consumer.name, timeout=ASK_TIMEOUT_S)
             if info.num_pending + info.num_ack_pending == 0:
                 self.applied_through_us[consumer.stream] = max(self.applied_through_us.get(consumer.stream, 0), published_through_us)
         except asyncio.CancelledError:

@@ -22,7 +22,7 @@ from services.common.ids import new_id
 from services.common.natsd import NatsServer
 from sscard.loss.v1 import loss_pb2
 from tests.harness import Mesh
-from tests.reliability.workload import FULL, Workload, record, seed_of
+from tests.reliability.workload import FULL, Workload, finish, seed_of
 
 N_OPS = 300 if FULL else 30
 N_CARDS = 6 if FULL else 3
@@ -37,14 +37,6 @@ async def begin(mesh: Mesh, scenario: str, **overrides: object) -> Workload:
     return workload
 
 
-async def finish(workload: Workload, scenario: str, faults: int, halts_exact: bool = True) -> None:
-    lost, doubled, notes = await workload.compare(halts_exact=halts_exact)
-    record(scenario, workload.seed, workload.ops, faults, lost, doubled, notes)
-    assert faults > 0, f"{scenario}: no fault was injected (seed {workload.seed})"
-    assert (lost, doubled) == (0, 0), f"{scenario} seed {workload.seed}: lost {lost}, doubled {doubled}: {notes[:5]}"
-    assert workload.accepted_while_lost == 0, f"{scenario} seed {workload.seed}: settled a card lost longer than the bound"
-
-
 class FaultyJetStream:
     """Stands in for a relay's JetStream context and misbehaves on publish, by seed."""
 
@@ -57,7 +49,7 @@ class FaultyJetStream:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.js, name)
 
-    async def publish(self, subject: str, data: bytes, headers: dict[str, str] | None = None) -> Any:
+    async def publish(self, subject: str, data: bytes, headers: dict[str, str] | None = None, timeout: float | None = None) -> Any:
         headers = headers or {}
         if self.mode == "hold":  # keep it back; flush_shuffled() delivers later, out of order
             self.held.append((subject, data, headers))

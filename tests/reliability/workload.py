@@ -251,3 +251,11 @@ def record(scenario: str, seed: int, ops: int, faults: int, lost: int, doubled: 
         print("  ", note)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(TABLE, indent=1))
+
+
+async def finish(workload: Workload, scenario: str, faults: int, halts_exact: bool = True) -> None:
+    lost, doubled, notes = await workload.compare(halts_exact=halts_exact)
+    record(scenario, workload.seed, workload.ops, faults, lost, doubled, notes)
+    assert faults > 0, f"{scenario}: no fault was injected (seed {workload.seed})"
+    assert (lost, doubled) == (0, 0), f"{scenario} seed {workload.seed}: lost {lost}, doubled {doubled}: {notes[:5]}"
+    assert workload.accepted_while_lost == 0, f"{scenario} seed {workload.seed}: settled a card lost longer than the bound"

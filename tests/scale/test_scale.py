@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import tempfile
 import time
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import grpc
 import pytest
@@ -29,7 +27,7 @@ from sscard.cards.v1 import cards_pb2
 from sscard.identity.v1 import identity_pb2
 from sscard.loss.v1 import loss_pb2
 from sscard.settlement.v1 import settlement_pb2 as spb
-from tests.harness import pg_url, test_pki
+from tests.harness import pg_url
 from tests.scale.topology import Topology
 
 FULL = os.environ.get("SSCARD_SCALE") == "full"
@@ -58,19 +56,6 @@ async def issue_card(client: object, run: str, i: int) -> tuple[str, str, str]:
     await eventually(lambda: c.settlement.AllocateToAccount(spb.AllocateToAccountRequest(
         request_id=f"{run}-f{i}", person_id=person.person_id, amount_fen=FUNDED, period="scale")), lambda r: True, 30)
     return card.card_no, person.person_id, citizen_id
-
-
-@pytest.fixture
-async def topology():  # type: ignore[no-untyped-def]
-    url = pg_url()
-    assert url is not None
-    server = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    topo = Topology(Path(tempfile.mkdtemp(prefix="sscard-scale-")), server, test_pki())
-    try:
-        await topo.start()
-        yield topo
-    finally:
-        await topo.stop()
 
 
 async def test_two_instances_and_a_three_node_cluster_lose_nothing_when_instances_and_a_node_die(topology: Topology) -> None:

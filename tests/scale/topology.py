@@ -7,17 +7,20 @@ again; clients reach a service through every instance (round robin, a dead one s
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+import types
 import uuid
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 
 from services.cli import dev_secrets
 from services.client import MeshClient, Remember, default_actor
@@ -148,3 +151,49 @@ class Topology:
         self.processes.clear()
         self.nats.stop()
         await self.drop_databases()
+
+
+class SeenFromOutside:
+    """What the reliability suite's workload (tests/reliability/workload.py) needs of a mesh, for the
+    topology's processes: a client, each service's database (the comparison reads it), and `settle_idle`
+    — every outbox drained and every durable consumer caught up — observed from outside (the database
+    and the JetStream API), as an operator's `sscard status` sees it."""
+
+    def __init__(self, topology: Topology, client: MeshClient) -> None:
+        from services.common.clock import SystemClock
+        from services.common.db import Database
+
+        self.topology, self.client = topology, client
+        self.runtimes: dict[str, Any] = {}
+        for service in SERVICES:
+            store = importlib.import_module(f"services.{service}.store")
+            db = Database(topology.env[f"SSCARD_{service.upper()}_DB_URL"], store.metadata, store.MIGRATIONS, service, SystemClock())
+            self.runtimes[service] = types.SimpleNamespace(service=service, db=db)
+
+    async def settle_idle(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        for service, runtime in self.runtimes.items():
+            outbox = runtime.db.table("outbox")
+            count = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None))
+            while await runtime.db.read(lambda c, q=count: bus._scalar(c, q)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{service} outbox not drained")
+                await asyncio.sleep(0.02)
+        nc = await self.topology.admin()
+        try:
+            js = nc.jetstream()
+            for stream in (bus.stream_config(name).name for name in bus.STREAMS):
+                while True:
+                    behind = [(c.name, c.num_pending, c.num_ack_pending) for c in await js.consumers_info(stream)
+                              if c.num_pending + c.num_ack_pending]
+                    if not behind:
+                        break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"consumers of {stream} have not caught up: {behind}")
+                    await asyncio.sleep(0.02)
+        finally:
+            await nc.close()
+
+    async def close(self) -> None:
+        for runtime in self.runtimes.values():
+            await runtime.db.close()
