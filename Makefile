@@ -35,11 +35,11 @@ $(BUF): tools/package.json tools/package-lock.json
 # Proto lint (buf STANDARD) and breaking changes against the published API (protos/baseline.binpb).
 protolint: $(BUF)
 	$(BUF) lint
-	$(BUF) breaking --against protos/baseline.binpb
+	$(BUF) breaking protos --against protos/baseline.binpb
 
 # Only when publishing a new API version on purpose: the contract breaking changes are checked against.
 proto-baseline: $(BUF)
-	$(BUF) build -o protos/baseline.binpb
+	$(BUF) build protos -o protos/baseline.binpb
 
 # Every test on SQLite; again on PostgreSQL when SSCARD_TEST_PG_URL is set.
 test: $(STAMP) $(BUF)

@@ -17,6 +17,8 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 GEN = ROOT / "gen"
+# google/api/annotations.proto (the HTTP mapping): its Python code comes from googleapis-common-protos.
+THIRD_PARTY = ROOT / "third_party" / "googleapis"
 
 
 def proto_files() -> list[Path]:
@@ -29,6 +31,7 @@ def generate(out: Path) -> None:
     args = [
         "protoc",
         f"-I{PROTOS}",
+        f"-I{THIRD_PARTY}",
         f"-I{include}",
         f"--python_out={out}",
         f"--pyi_out={out}",

@@ -98,8 +98,11 @@ async def ensure_streams(js: Any, replicas: int = 1, max_age_s: float = DEFAULT_
         except NotFoundError:
             try:
                 await js.add_stream(config)
-            except Exception:  # another service created it first
-                info = await js.stream_info(config.name)
+            except Exception as failed:  # another service created it first, or the cluster could not yet
+                try:
+                    info = await js.stream_info(config.name)
+                except NotFoundError:
+                    raise StreamNotCreatedYet(f"{config.name}: {failed!r}") from failed
             else:
                 continue
         if name == owner and abs((info.config.max_age or 0) - max_age_s) > 1e-3:
@@ -109,7 +112,11 @@ async def ensure_streams(js: Any, replicas: int = 1, max_age_s: float = DEFAULT_
 
 # A JetStream cluster that is still electing its leaders (fresh, or a node just lost) answers its
 # API with a timeout, "no responders" or 503 for a few seconds: start-up waits that out.
-JETSTREAM_NOT_READY = (nats.errors.TimeoutError, nats.errors.NoRespondersError, ServiceUnavailableError)
+class StreamNotCreatedYet(Exception):
+    """Creating a stream failed and nobody else created it (a cluster still forming its peers)."""
+
+
+JETSTREAM_NOT_READY = (nats.errors.TimeoutError, nats.errors.NoRespondersError, ServiceUnavailableError, StreamNotCreatedYet)
 
 
 async def when_jetstream_answers(what: str, call: Callable[[], Awaitable[Any]], timeout_s: float = 60.0) -> Any:

@@ -106,6 +106,7 @@ def ensure_dev_pki(directory: Path, services: Iterable[str] = SERVICES) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     if (directory / "jwks.json").exists():
+        ensure_web_certificate(directory)
         return directory
     ca_key, ca_cert = _ca()
     _write(directory / "ca.pem", ca_cert.public_bytes(serialization.Encoding.PEM))
@@ -129,4 +130,17 @@ def ensure_dev_pki(directory: Path, services: Iterable[str] = SERVICES) -> Path:
         keys.append(public_jwk(signer, f"service-{service}-1", f"sscard-{service}", ["service"], [service]))
     # Written last: its presence means the set is complete.
     _write(directory / "jwks.json", json.dumps({"keys": keys}, indent=2).encode())
+    ensure_web_certificate(directory)
     return directory
+
+
+def ensure_web_certificate(directory: Path) -> None:
+    """The web gateway's HTTPS certificate (localhost), issued by the development CA when missing
+    (a PKI made before the gateway existed gets one too). Browsers trust it once they trust ca.pem."""
+    if (directory / "gateway.pem").exists() or not (directory / "ca.key").exists():
+        return
+    ca_key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
+    ca_cert = x509.load_pem_x509_certificate((directory / "ca.pem").read_bytes())
+    cert, key = _issue(ca_key, ca_cert, "sscard-gateway", ["localhost", "gateway", "sscard-gateway"], server=True)  # type: ignore[arg-type]
+    _write(directory / "gateway.key", key, private=True)
+    _write(directory / "gateway.pem", cert)

@@ -22,57 +22,62 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from sscard.type.v1 import agent_pb2 as sscard_dot_type_dot_v1_dot_agent__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!sscard/identity/v1/identity.proto\x12\x12sscard.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asscard/type/v1/agent.proto\"\xe8\x02\n\x06Person\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12*\n\x06gender\x18\x04 \x01(\x0e\x32\x1a.sscard.identity.v1.Gender\x12\x12\n\nbirth_date\x18\x05 \x01(\t\x12\x13\n\x0bregion_code\x18\x06 \x01(\t\x12=\n\x10insured_category\x18\x07 \x01(\x0e\x32#.sscard.identity.v1.InsuredCategory\x12\x30\n\x06status\x18\x08 \x01(\x0e\x32 .sscard.identity.v1.PersonStatus\x12\x18\n\x10\x65mployer_unit_id\x18\t \x01(\t\x12\x31\n\rregistered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63overage_start\x18\x0b \x01(\t\"W\n\x0c\x45mployerUnit\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\"\x93\x02\n\x15RegisterPersonRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12=\n\x10insured_category\x18\x05 \x01(\x0e\x32#.sscard.identity.v1.InsuredCategory\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .sscard.identity.v1.PersonStatus\x12\x18\n\x10\x65mployer_unit_id\x18\x07 \x01(\t\x12$\n\x05\x61gent\x18\x08 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"D\n\x16RegisterPersonResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"9\n\x10GetPersonRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\"?\n\x11GetPersonResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"\x97\x01\n\x12RecordDeathRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x15\n\rdate_of_death\x18\x03 \x01(\t\x12$\n\x05\x61gent\x18\x04 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12\x1d\n\x15\x64\x65\x61th_certificate_ref\x18\x05 \x01(\t\"A\n\x13RecordDeathResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"\x8e\x01\n\x15\x43hangeIdentityRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x10\n\x08new_name\x18\x03 \x01(\t\x12\x16\n\x0enew_citizen_id\x18\x04 \x01(\t\x12$\n\x05\x61gent\x18\x05 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"D\n\x16\x43hangeIdentityResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"\xd3\x01\n\x18TransferInsuranceRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x16\n\x0eto_region_code\x18\x03 \x01(\t\x12\x30\n\x05scope\x18\x04 \x01(\x0e\x32!.sscard.identity.v1.TransferScope\x12$\n\x05\x61gent\x18\x05 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12 \n\x18transfer_certificate_ref\x18\x06 \x01(\t\"G\n\x19TransferInsuranceResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"g\n\x19\x43reateEmployerUnitRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\"L\n\x1a\x43reateEmployerUnitResponse\x12.\n\x04unit\x18\x01 \x01(\x0b\x32 .sscard.identity.v1.EmployerUnit\")\n\x16ListUnitMembersRequest\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\"F\n\x17ListUnitMembersResponse\x12+\n\x07persons\x18\x01 \x03(\x0b\x32\x1a.sscard.identity.v1.Person*w\n\rTransferScope\x12\x1e\n\x1aTRANSFER_SCOPE_UNSPECIFIED\x10\x00\x12\"\n\x1eTRANSFER_SCOPE_WITHIN_PROVINCE\x10\x01\x12\"\n\x1eTRANSFER_SCOPE_OUT_OF_PROVINCE\x10\x02*\x90\x01\n\x0fInsuredCategory\x12 \n\x1cINSURED_CATEGORY_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSURED_CATEGORY_EMPLOYEE\x10\x01\x12\x1d\n\x19INSURED_CATEGORY_RESIDENT\x10\x02\x12\x1d\n\x19INSURED_CATEGORY_FLEXIBLE\x10\x03*D\n\x06Gender\x12\x16\n\x12GENDER_UNSPECIFIED\x10\x00\x12\x0f\n\x0bGENDER_MALE\x10\x01\x12\x11\n\rGENDER_FEMALE\x10\x02*\x9e\x01\n\x0cPersonStatus\x12\x1d\n\x19PERSON_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16PERSON_STATUS_EMPLOYED\x10\x01\x12\x1c\n\x18PERSON_STATUS_UNEMPLOYED\x10\x02\x12\x19\n\x15PERSON_STATUS_RETIRED\x10\x03\x12\x1a\n\x16PERSON_STATUS_DECEASED\x10\x04\x32\xf0\x05\n\x0fIdentityService\x12g\n\x0eRegisterPerson\x12).sscard.identity.v1.RegisterPersonRequest\x1a*.sscard.identity.v1.RegisterPersonResponse\x12X\n\tGetPerson\x12$.sscard.identity.v1.GetPersonRequest\x1a%.sscard.identity.v1.GetPersonResponse\x12^\n\x0bRecordDeath\x12&.sscard.identity.v1.RecordDeathRequest\x1a\'.sscard.identity.v1.RecordDeathResponse\x12g\n\x0e\x43hangeIdentity\x12).sscard.identity.v1.ChangeIdentityRequest\x1a*.sscard.identity.v1.ChangeIdentityResponse\x12p\n\x11TransferInsurance\x12,.sscard.identity.v1.TransferInsuranceRequest\x1a-.sscard.identity.v1.TransferInsuranceResponse\x12s\n\x12\x43reateEmployerUnit\x12-.sscard.identity.v1.CreateEmployerUnitRequest\x1a..sscard.identity.v1.CreateEmployerUnitResponse\x12j\n\x0fListUnitMembers\x12*.sscard.identity.v1.ListUnitMembersRequest\x1a+.sscard.identity.v1.ListUnitMembersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!sscard/identity/v1/identity.proto\x12\x12sscard.identity.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asscard/type/v1/agent.proto\"\xe8\x02\n\x06Person\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12*\n\x06gender\x18\x04 \x01(\x0e\x32\x1a.sscard.identity.v1.Gender\x12\x12\n\nbirth_date\x18\x05 \x01(\t\x12\x13\n\x0bregion_code\x18\x06 \x01(\t\x12=\n\x10insured_category\x18\x07 \x01(\x0e\x32#.sscard.identity.v1.InsuredCategory\x12\x30\n\x06status\x18\x08 \x01(\x0e\x32 .sscard.identity.v1.PersonStatus\x12\x18\n\x10\x65mployer_unit_id\x18\t \x01(\t\x12\x31\n\rregistered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63overage_start\x18\x0b \x01(\t\"W\n\x0c\x45mployerUnit\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\"\x93\x02\n\x15RegisterPersonRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12=\n\x10insured_category\x18\x05 \x01(\x0e\x32#.sscard.identity.v1.InsuredCategory\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .sscard.identity.v1.PersonStatus\x12\x18\n\x10\x65mployer_unit_id\x18\x07 \x01(\t\x12$\n\x05\x61gent\x18\x08 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"D\n\x16RegisterPersonResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"9\n\x10GetPersonRequest\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x12\n\ncitizen_id\x18\x02 \x01(\t\"?\n\x11GetPersonResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"\x97\x01\n\x12RecordDeathRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x15\n\rdate_of_death\x18\x03 \x01(\t\x12$\n\x05\x61gent\x18\x04 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12\x1d\n\x15\x64\x65\x61th_certificate_ref\x18\x05 \x01(\t\"A\n\x13RecordDeathResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"\x8e\x01\n\x15\x43hangeIdentityRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x10\n\x08new_name\x18\x03 \x01(\t\x12\x16\n\x0enew_citizen_id\x18\x04 \x01(\t\x12$\n\x05\x61gent\x18\x05 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"D\n\x16\x43hangeIdentityResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"\xd3\x01\n\x18TransferInsuranceRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x16\n\x0eto_region_code\x18\x03 \x01(\t\x12\x30\n\x05scope\x18\x04 \x01(\x0e\x32!.sscard.identity.v1.TransferScope\x12$\n\x05\x61gent\x18\x05 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12 \n\x18transfer_certificate_ref\x18\x06 \x01(\t\"G\n\x19TransferInsuranceResponse\x12*\n\x06person\x18\x01 \x01(\x0b\x32\x1a.sscard.identity.v1.Person\"g\n\x19\x43reateEmployerUnitRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\"L\n\x1a\x43reateEmployerUnitResponse\x12.\n\x04unit\x18\x01 \x01(\x0b\x32 .sscard.identity.v1.EmployerUnit\")\n\x16ListUnitMembersRequest\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\"F\n\x17ListUnitMembersResponse\x12+\n\x07persons\x18\x01 \x03(\x0b\x32\x1a.sscard.identity.v1.Person*w\n\rTransferScope\x12\x1e\n\x1aTRANSFER_SCOPE_UNSPECIFIED\x10\x00\x12\"\n\x1eTRANSFER_SCOPE_WITHIN_PROVINCE\x10\x01\x12\"\n\x1eTRANSFER_SCOPE_OUT_OF_PROVINCE\x10\x02*\x90\x01\n\x0fInsuredCategory\x12 \n\x1cINSURED_CATEGORY_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSURED_CATEGORY_EMPLOYEE\x10\x01\x12\x1d\n\x19INSURED_CATEGORY_RESIDENT\x10\x02\x12\x1d\n\x19INSURED_CATEGORY_FLEXIBLE\x10\x03*D\n\x06Gender\x12\x16\n\x12GENDER_UNSPECIFIED\x10\x00\x12\x0f\n\x0bGENDER_MALE\x10\x01\x12\x11\n\rGENDER_FEMALE\x10\x02*\x9e\x01\n\x0cPersonStatus\x12\x1d\n\x19PERSON_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16PERSON_STATUS_EMPLOYED\x10\x01\x12\x1c\n\x18PERSON_STATUS_UNEMPLOYED\x10\x02\x12\x19\n\x15PERSON_STATUS_RETIRED\x10\x03\x12\x1a\n\x16PERSON_STATUS_DECEASED\x10\x04\x32\xc3\x06\n\x0fIdentityService\x12\x7f\n\x0eRegisterPerson\x12).sscard.identity.v1.RegisterPersonRequest\x1a*.sscard.identity.v1.RegisterPersonResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/v1/persons:\x01*\x12\x92\x01\n\tGetPerson\x12$.sscard.identity.v1.GetPersonRequest\x1a%.sscard.identity.v1.GetPersonResponse\"8\x82\xd3\xe4\x93\x02\x32\x12\x17/v1/persons/{person_id}Z\x17\"\x12/v1/persons:lookup:\x01*\x12^\n\x0bRecordDeath\x12&.sscard.identity.v1.RecordDeathRequest\x1a\'.sscard.identity.v1.RecordDeathResponse\x12g\n\x0e\x43hangeIdentity\x12).sscard.identity.v1.ChangeIdentityRequest\x1a*.sscard.identity.v1.ChangeIdentityResponse\x12p\n\x11TransferInsurance\x12,.sscard.identity.v1.TransferInsuranceRequest\x1a-.sscard.identity.v1.TransferInsuranceResponse\x12s\n\x12\x43reateEmployerUnit\x12-.sscard.identity.v1.CreateEmployerUnitRequest\x1a..sscard.identity.v1.CreateEmployerUnitResponse\x12j\n\x0fListUnitMembers\x12*.sscard.identity.v1.ListUnitMembersRequest\x1a+.sscard.identity.v1.ListUnitMembersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sscard.identity.v1.identity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRANSFERSCOPE']._serialized_start=2063
-  _globals['_TRANSFERSCOPE']._serialized_end=2182
-  _globals['_INSUREDCATEGORY']._serialized_start=2185
-  _globals['_INSUREDCATEGORY']._serialized_end=2329
-  _globals['_GENDER']._serialized_start=2331
-  _globals['_GENDER']._serialized_end=2399
-  _globals['_PERSONSTATUS']._serialized_start=2402
-  _globals['_PERSONSTATUS']._serialized_end=2560
-  _globals['_PERSON']._serialized_start=119
-  _globals['_PERSON']._serialized_end=479
-  _globals['_EMPLOYERUNIT']._serialized_start=481
-  _globals['_EMPLOYERUNIT']._serialized_end=568
-  _globals['_REGISTERPERSONREQUEST']._serialized_start=571
-  _globals['_REGISTERPERSONREQUEST']._serialized_end=846
-  _globals['_REGISTERPERSONRESPONSE']._serialized_start=848
-  _globals['_REGISTERPERSONRESPONSE']._serialized_end=916
-  _globals['_GETPERSONREQUEST']._serialized_start=918
-  _globals['_GETPERSONREQUEST']._serialized_end=975
-  _globals['_GETPERSONRESPONSE']._serialized_start=977
-  _globals['_GETPERSONRESPONSE']._serialized_end=1040
-  _globals['_RECORDDEATHREQUEST']._serialized_start=1043
-  _globals['_RECORDDEATHREQUEST']._serialized_end=1194
-  _globals['_RECORDDEATHRESPONSE']._serialized_start=1196
-  _globals['_RECORDDEATHRESPONSE']._serialized_end=1261
-  _globals['_CHANGEIDENTITYREQUEST']._serialized_start=1264
-  _globals['_CHANGEIDENTITYREQUEST']._serialized_end=1406
-  _globals['_CHANGEIDENTITYRESPONSE']._serialized_start=1408
-  _globals['_CHANGEIDENTITYRESPONSE']._serialized_end=1476
-  _globals['_TRANSFERINSURANCEREQUEST']._serialized_start=1479
-  _globals['_TRANSFERINSURANCEREQUEST']._serialized_end=1690
-  _globals['_TRANSFERINSURANCERESPONSE']._serialized_start=1692
-  _globals['_TRANSFERINSURANCERESPONSE']._serialized_end=1763
-  _globals['_CREATEEMPLOYERUNITREQUEST']._serialized_start=1765
-  _globals['_CREATEEMPLOYERUNITREQUEST']._serialized_end=1868
-  _globals['_CREATEEMPLOYERUNITRESPONSE']._serialized_start=1870
-  _globals['_CREATEEMPLOYERUNITRESPONSE']._serialized_end=1946
-  _globals['_LISTUNITMEMBERSREQUEST']._serialized_start=1948
-  _globals['_LISTUNITMEMBERSREQUEST']._serialized_end=1989
-  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_start=1991
-  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_end=2061
-  _globals['_IDENTITYSERVICE']._serialized_start=2563
-  _globals['_IDENTITYSERVICE']._serialized_end=3315
+  _globals['_IDENTITYSERVICE'].methods_by_name['RegisterPerson']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['RegisterPerson']._serialized_options = b'\202\323\344\223\002\020\"\013/v1/persons:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetPerson']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetPerson']._serialized_options = b'\202\323\344\223\0022\022\027/v1/persons/{person_id}Z\027\"\022/v1/persons:lookup:\001*'
+  _globals['_TRANSFERSCOPE']._serialized_start=2093
+  _globals['_TRANSFERSCOPE']._serialized_end=2212
+  _globals['_INSUREDCATEGORY']._serialized_start=2215
+  _globals['_INSUREDCATEGORY']._serialized_end=2359
+  _globals['_GENDER']._serialized_start=2361
+  _globals['_GENDER']._serialized_end=2429
+  _globals['_PERSONSTATUS']._serialized_start=2432
+  _globals['_PERSONSTATUS']._serialized_end=2590
+  _globals['_PERSON']._serialized_start=149
+  _globals['_PERSON']._serialized_end=509
+  _globals['_EMPLOYERUNIT']._serialized_start=511
+  _globals['_EMPLOYERUNIT']._serialized_end=598
+  _globals['_REGISTERPERSONREQUEST']._serialized_start=601
+  _globals['_REGISTERPERSONREQUEST']._serialized_end=876
+  _globals['_REGISTERPERSONRESPONSE']._serialized_start=878
+  _globals['_REGISTERPERSONRESPONSE']._serialized_end=946
+  _globals['_GETPERSONREQUEST']._serialized_start=948
+  _globals['_GETPERSONREQUEST']._serialized_end=1005
+  _globals['_GETPERSONRESPONSE']._serialized_start=1007
+  _globals['_GETPERSONRESPONSE']._serialized_end=1070
+  _globals['_RECORDDEATHREQUEST']._serialized_start=1073
+  _globals['_RECORDDEATHREQUEST']._serialized_end=1224
+  _globals['_RECORDDEATHRESPONSE']._serialized_start=1226
+  _globals['_RECORDDEATHRESPONSE']._serialized_end=1291
+  _globals['_CHANGEIDENTITYREQUEST']._serialized_start=1294
+  _globals['_CHANGEIDENTITYREQUEST']._serialized_end=1436
+  _globals['_CHANGEIDENTITYRESPONSE']._serialized_start=1438
+  _globals['_CHANGEIDENTITYRESPONSE']._serialized_end=1506
+  _globals['_TRANSFERINSURANCEREQUEST']._serialized_start=1509
+  _globals['_TRANSFERINSURANCEREQUEST']._serialized_end=1720
+  _globals['_TRANSFERINSURANCERESPONSE']._serialized_start=1722
+  _globals['_TRANSFERINSURANCERESPONSE']._serialized_end=1793
+  _globals['_CREATEEMPLOYERUNITREQUEST']._serialized_start=1795
+  _globals['_CREATEEMPLOYERUNITREQUEST']._serialized_end=1898
+  _globals['_CREATEEMPLOYERUNITRESPONSE']._serialized_start=1900
+  _globals['_CREATEEMPLOYERUNITRESPONSE']._serialized_end=1976
+  _globals['_LISTUNITMEMBERSREQUEST']._serialized_start=1978
+  _globals['_LISTUNITMEMBERSREQUEST']._serialized_end=2019
+  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_start=2021
+  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_end=2091
+  _globals['_IDENTITYSERVICE']._serialized_start=2593
+  _globals['_IDENTITYSERVICE']._serialized_end=3428
 # @@protoc_insertion_point(module_scope)

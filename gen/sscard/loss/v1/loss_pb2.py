@@ -22,51 +22,60 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from sscard.type.v1 import agent_pb2 as sscard_dot_type_dot_v1_dot_agent__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19sscard/loss/v1/loss.proto\x12\x0esscard.loss.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asscard/type/v1/agent.proto\"\xde\x01\n\x0bRefundClaim\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x11\n\treport_id\x18\x03 \x01(\t\x12\x18\n\x10institution_code\x18\x04 \x01(\t\x12\x12\n\nreceipt_no\x18\x05 \x01(\t\x12\x14\n\x0c\x65xpense_date\x18\x06 \x01(\t\x12\x12\n\namount_fen\x18\x07 \x01(\x03\x12,\n\x06status\x18\x08 \x01(\x0e\x32\x1c.sscard.loss.v1.RefundStatus\x12\x13\n\x0breview_note\x18\t \x01(\t\"\xd5\x01\n\x1c\x43laimLossPeriodRefundRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x12\n\ncitizen_id\x18\x03 \x01(\t\x12\x18\n\x10institution_code\x18\x04 \x01(\t\x12\x12\n\nreceipt_no\x18\x05 \x01(\t\x12\x14\n\x0c\x65xpense_date\x18\x06 \x01(\t\x12\x12\n\namount_fen\x18\x07 \x01(\x03\x12$\n\x05\x61gent\x18\x08 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"K\n\x1d\x43laimLossPeriodRefundResponse\x12*\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1b.sscard.loss.v1.RefundClaim\"v\n\x1dReviewLossPeriodRefundRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x03 \x01(\x08\x12\x10\n\x08reviewer\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\"L\n\x1eReviewLossPeriodRefundResponse\x12*\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1b.sscard.loss.v1.RefundClaim\"\xb9\x01\n\nLossRecord\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x0c\n\x04what\x18\x02 \x01(\t\x12,\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\x12$\n\x05\x61gent\x18\x04 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xc4\x01\n\x1aReportTemporaryLossRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12,\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\x12\x12\n\ncitizen_id\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0b\n\x03pin\x18\x06 \x01(\t\x12$\n\x05\x61gent\x18\x07 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"\x8a\x01\n\x1bReportTemporaryLossResponse\x12\x11\n\treport_id\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x17ReportFormalLossRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12,\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\x12\x12\n\ncitizen_id\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12$\n\x05\x61gent\x18\x06 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"W\n\x18ReportFormalLossResponse\x12\x11\n\treport_id\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\"\x9e\x01\n\x0fLiftLossRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x12\n\ncitizen_id\x18\x03 \x01(\t\x12$\n\x05\x61gent\x18\x04 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12,\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\"<\n\x10LiftLossResponse\x12(\n\x05state\x18\x01 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\"&\n\x13GetLossStateRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\"\xae\x01\n\x14GetLossStateResponse\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07history\x18\x04 \x03(\x0b\x32\x1a.sscard.loss.v1.LossRecord*\x87\x01\n\x0cRefundStatus\x12\x1d\n\x19REFUND_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cREFUND_STATUS_PENDING_REVIEW\x10\x01\x12\x1a\n\x16REFUND_STATUS_APPROVED\x10\x02\x12\x1a\n\x16REFUND_STATUS_REJECTED\x10\x03*\x86\x02\n\x0bLossChannel\x12\x1c\n\x18LOSS_CHANNEL_UNSPECIFIED\x10\x00\x12\x1c\n\x18LOSS_CHANNEL_HOTLINE_IVR\x10\x01\x12\x1e\n\x1aLOSS_CHANNEL_HOTLINE_AGENT\x10\x02\x12\x18\n\x14LOSS_CHANNEL_WEBSITE\x10\x03\x12\x14\n\x10LOSS_CHANNEL_APP\x10\x04\x12\x17\n\x13LOSS_CHANNEL_WECHAT\x10\x05\x12\"\n\x1eLOSS_CHANNEL_HOSPITAL_TERMINAL\x10\x06\x12\x15\n\x11LOSS_CHANNEL_BANK\x10\x07\x12\x17\n\x13LOSS_CHANNEL_OUTLET\x10\x08*m\n\tLossState\x12\x1a\n\x16LOSS_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fLOSS_STATE_NONE\x10\x01\x12\x18\n\x14LOSS_STATE_TEMPORARY\x10\x02\x12\x15\n\x11LOSS_STATE_FORMAL\x10\x03\x32\xfd\x04\n\x0bLossService\x12n\n\x13ReportTemporaryLoss\x12*.sscard.loss.v1.ReportTemporaryLossRequest\x1a+.sscard.loss.v1.ReportTemporaryLossResponse\x12\x65\n\x10ReportFormalLoss\x12\'.sscard.loss.v1.ReportFormalLossRequest\x1a(.sscard.loss.v1.ReportFormalLossResponse\x12M\n\x08LiftLoss\x12\x1f.sscard.loss.v1.LiftLossRequest\x1a .sscard.loss.v1.LiftLossResponse\x12Y\n\x0cGetLossState\x12#.sscard.loss.v1.GetLossStateRequest\x1a$.sscard.loss.v1.GetLossStateResponse\x12t\n\x15\x43laimLossPeriodRefund\x12,.sscard.loss.v1.ClaimLossPeriodRefundRequest\x1a-.sscard.loss.v1.ClaimLossPeriodRefundResponse\x12w\n\x16ReviewLossPeriodRefund\x12-.sscard.loss.v1.ReviewLossPeriodRefundRequest\x1a..sscard.loss.v1.ReviewLossPeriodRefundResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19sscard/loss/v1/loss.proto\x12\x0esscard.loss.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asscard/type/v1/agent.proto\"\xde\x01\n\x0bRefundClaim\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x11\n\treport_id\x18\x03 \x01(\t\x12\x18\n\x10institution_code\x18\x04 \x01(\t\x12\x12\n\nreceipt_no\x18\x05 \x01(\t\x12\x14\n\x0c\x65xpense_date\x18\x06 \x01(\t\x12\x12\n\namount_fen\x18\x07 \x01(\x03\x12,\n\x06status\x18\x08 \x01(\x0e\x32\x1c.sscard.loss.v1.RefundStatus\x12\x13\n\x0breview_note\x18\t \x01(\t\"\xd5\x01\n\x1c\x43laimLossPeriodRefundRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x12\n\ncitizen_id\x18\x03 \x01(\t\x12\x18\n\x10institution_code\x18\x04 \x01(\t\x12\x12\n\nreceipt_no\x18\x05 \x01(\t\x12\x14\n\x0c\x65xpense_date\x18\x06 \x01(\t\x12\x12\n\namount_fen\x18\x07 \x01(\x03\x12$\n\x05\x61gent\x18\x08 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"K\n\x1d\x43laimLossPeriodRefundResponse\x12*\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1b.sscard.loss.v1.RefundClaim\"v\n\x1dReviewLossPeriodRefundRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x03 \x01(\x08\x12\x10\n\x08reviewer\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\"L\n\x1eReviewLossPeriodRefundResponse\x12*\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1b.sscard.loss.v1.RefundClaim\"\xb9\x01\n\nLossRecord\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x0c\n\x04what\x18\x02 \x01(\t\x12,\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\x12$\n\x05\x61gent\x18\x04 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xc4\x01\n\x1aReportTemporaryLossRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12,\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\x12\x12\n\ncitizen_id\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0b\n\x03pin\x18\x06 \x01(\t\x12$\n\x05\x61gent\x18\x07 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"\x8a\x01\n\x1bReportTemporaryLossResponse\x12\x11\n\treport_id\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x17ReportFormalLossRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12,\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\x12\x12\n\ncitizen_id\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12$\n\x05\x61gent\x18\x06 \x01(\x0b\x32\x15.sscard.type.v1.Agent\"W\n\x18ReportFormalLossResponse\x12\x11\n\treport_id\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\"\x9e\x01\n\x0fLiftLossRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x12\n\ncitizen_id\x18\x03 \x01(\t\x12$\n\x05\x61gent\x18\x04 \x01(\x0b\x32\x15.sscard.type.v1.Agent\x12,\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x1b.sscard.loss.v1.LossChannel\"<\n\x10LiftLossResponse\x12(\n\x05state\x18\x01 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\"&\n\x13GetLossStateRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\"\xae\x01\n\x14GetLossStateResponse\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.sscard.loss.v1.LossState\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07history\x18\x04 \x03(\x0b\x32\x1a.sscard.loss.v1.LossRecord*\x87\x01\n\x0cRefundStatus\x12\x1d\n\x19REFUND_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cREFUND_STATUS_PENDING_REVIEW\x10\x01\x12\x1a\n\x16REFUND_STATUS_APPROVED\x10\x02\x12\x1a\n\x16REFUND_STATUS_REJECTED\x10\x03*\x86\x02\n\x0bLossChannel\x12\x1c\n\x18LOSS_CHANNEL_UNSPECIFIED\x10\x00\x12\x1c\n\x18LOSS_CHANNEL_HOTLINE_IVR\x10\x01\x12\x1e\n\x1aLOSS_CHANNEL_HOTLINE_AGENT\x10\x02\x12\x18\n\x14LOSS_CHANNEL_WEBSITE\x10\x03\x12\x14\n\x10LOSS_CHANNEL_APP\x10\x04\x12\x17\n\x13LOSS_CHANNEL_WECHAT\x10\x05\x12\"\n\x1eLOSS_CHANNEL_HOSPITAL_TERMINAL\x10\x06\x12\x15\n\x11LOSS_CHANNEL_BANK\x10\x07\x12\x17\n\x13LOSS_CHANNEL_OUTLET\x10\x08*m\n\tLossState\x12\x1a\n\x16LOSS_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fLOSS_STATE_NONE\x10\x01\x12\x18\n\x14LOSS_STATE_TEMPORARY\x10\x02\x12\x15\n\x11LOSS_STATE_FORMAL\x10\x03\x32\xaf\x06\n\x0bLossService\x12\xa2\x01\n\x13ReportTemporaryLoss\x12*.sscard.loss.v1.ReportTemporaryLossRequest\x1a+.sscard.loss.v1.ReportTemporaryLossResponse\"2\x82\xd3\xe4\x93\x02,\"\'/v1/cards/{card_no}:reportTemporaryLoss:\x01*\x12\x96\x01\n\x10ReportFormalLoss\x12\'.sscard.loss.v1.ReportFormalLossRequest\x1a(.sscard.loss.v1.ReportFormalLossResponse\"/\x82\xd3\xe4\x93\x02)\"$/v1/cards/{card_no}:reportFormalLoss:\x01*\x12v\n\x08LiftLoss\x12\x1f.sscard.loss.v1.LiftLossRequest\x1a .sscard.loss.v1.LiftLossResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/cards/{card_no}:liftLoss:\x01*\x12{\n\x0cGetLossState\x12#.sscard.loss.v1.GetLossStateRequest\x1a$.sscard.loss.v1.GetLossStateResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/cards/{card_no}/loss\x12t\n\x15\x43laimLossPeriodRefund\x12,.sscard.loss.v1.ClaimLossPeriodRefundRequest\x1a-.sscard.loss.v1.ClaimLossPeriodRefundResponse\x12w\n\x16ReviewLossPeriodRefund\x12-.sscard.loss.v1.ReviewLossPeriodRefundRequest\x1a..sscard.loss.v1.ReviewLossPeriodRefundResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sscard.loss.v1.loss_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REFUNDSTATUS']._serialized_start=2063
-  _globals['_REFUNDSTATUS']._serialized_end=2198
-  _globals['_LOSSCHANNEL']._serialized_start=2201
-  _globals['_LOSSCHANNEL']._serialized_end=2463
-  _globals['_LOSSSTATE']._serialized_start=2465
-  _globals['_LOSSSTATE']._serialized_end=2574
-  _globals['_REFUNDCLAIM']._serialized_start=107
-  _globals['_REFUNDCLAIM']._serialized_end=329
-  _globals['_CLAIMLOSSPERIODREFUNDREQUEST']._serialized_start=332
-  _globals['_CLAIMLOSSPERIODREFUNDREQUEST']._serialized_end=545
-  _globals['_CLAIMLOSSPERIODREFUNDRESPONSE']._serialized_start=547
-  _globals['_CLAIMLOSSPERIODREFUNDRESPONSE']._serialized_end=622
-  _globals['_REVIEWLOSSPERIODREFUNDREQUEST']._serialized_start=624
-  _globals['_REVIEWLOSSPERIODREFUNDREQUEST']._serialized_end=742
-  _globals['_REVIEWLOSSPERIODREFUNDRESPONSE']._serialized_start=744
-  _globals['_REVIEWLOSSPERIODREFUNDRESPONSE']._serialized_end=820
-  _globals['_LOSSRECORD']._serialized_start=823
-  _globals['_LOSSRECORD']._serialized_end=1008
-  _globals['_REPORTTEMPORARYLOSSREQUEST']._serialized_start=1011
-  _globals['_REPORTTEMPORARYLOSSREQUEST']._serialized_end=1207
-  _globals['_REPORTTEMPORARYLOSSRESPONSE']._serialized_start=1210
-  _globals['_REPORTTEMPORARYLOSSRESPONSE']._serialized_end=1348
-  _globals['_REPORTFORMALLOSSREQUEST']._serialized_start=1351
-  _globals['_REPORTFORMALLOSSREQUEST']._serialized_end=1531
-  _globals['_REPORTFORMALLOSSRESPONSE']._serialized_start=1533
-  _globals['_REPORTFORMALLOSSRESPONSE']._serialized_end=1620
-  _globals['_LIFTLOSSREQUEST']._serialized_start=1623
-  _globals['_LIFTLOSSREQUEST']._serialized_end=1781
-  _globals['_LIFTLOSSRESPONSE']._serialized_start=1783
-  _globals['_LIFTLOSSRESPONSE']._serialized_end=1843
-  _globals['_GETLOSSSTATEREQUEST']._serialized_start=1845
-  _globals['_GETLOSSSTATEREQUEST']._serialized_end=1883
-  _globals['_GETLOSSSTATERESPONSE']._serialized_start=1886
-  _globals['_GETLOSSSTATERESPONSE']._serialized_end=2060
-  _globals['_LOSSSERVICE']._serialized_start=2577
-  _globals['_LOSSSERVICE']._serialized_end=3214
+  _globals['_LOSSSERVICE'].methods_by_name['ReportTemporaryLoss']._loaded_options = None
+  _globals['_LOSSSERVICE'].methods_by_name['ReportTemporaryLoss']._serialized_options = b'\202\323\344\223\002,\"\'/v1/cards/{card_no}:reportTemporaryLoss:\001*'
+  _globals['_LOSSSERVICE'].methods_by_name['ReportFormalLoss']._loaded_options = None
+  _globals['_LOSSSERVICE'].methods_by_name['ReportFormalLoss']._serialized_options = b'\202\323\344\223\002)\"$/v1/cards/{card_no}:reportFormalLoss:\001*'
+  _globals['_LOSSSERVICE'].methods_by_name['LiftLoss']._loaded_options = None
+  _globals['_LOSSSERVICE'].methods_by_name['LiftLoss']._serialized_options = b'\202\323\344\223\002!\"\034/v1/cards/{card_no}:liftLoss:\001*'
+  _globals['_LOSSSERVICE'].methods_by_name['GetLossState']._loaded_options = None
+  _globals['_LOSSSERVICE'].methods_by_name['GetLossState']._serialized_options = b'\202\323\344\223\002\032\022\030/v1/cards/{card_no}/loss'
+  _globals['_REFUNDSTATUS']._serialized_start=2093
+  _globals['_REFUNDSTATUS']._serialized_end=2228
+  _globals['_LOSSCHANNEL']._serialized_start=2231
+  _globals['_LOSSCHANNEL']._serialized_end=2493
+  _globals['_LOSSSTATE']._serialized_start=2495
+  _globals['_LOSSSTATE']._serialized_end=2604
+  _globals['_REFUNDCLAIM']._serialized_start=137
+  _globals['_REFUNDCLAIM']._serialized_end=359
+  _globals['_CLAIMLOSSPERIODREFUNDREQUEST']._serialized_start=362
+  _globals['_CLAIMLOSSPERIODREFUNDREQUEST']._serialized_end=575
+  _globals['_CLAIMLOSSPERIODREFUNDRESPONSE']._serialized_start=577
+  _globals['_CLAIMLOSSPERIODREFUNDRESPONSE']._serialized_end=652
+  _globals['_REVIEWLOSSPERIODREFUNDREQUEST']._serialized_start=654
+  _globals['_REVIEWLOSSPERIODREFUNDREQUEST']._serialized_end=772
+  _globals['_REVIEWLOSSPERIODREFUNDRESPONSE']._serialized_start=774
+  _globals['_REVIEWLOSSPERIODREFUNDRESPONSE']._serialized_end=850
+  _globals['_LOSSRECORD']._serialized_start=853
+  _globals['_LOSSRECORD']._serialized_end=1038
+  _globals['_REPORTTEMPORARYLOSSREQUEST']._serialized_start=1041
+  _globals['_REPORTTEMPORARYLOSSREQUEST']._serialized_end=1237
+  _globals['_REPORTTEMPORARYLOSSRESPONSE']._serialized_start=1240
+  _globals['_REPORTTEMPORARYLOSSRESPONSE']._serialized_end=1378
+  _globals['_REPORTFORMALLOSSREQUEST']._serialized_start=1381
+  _globals['_REPORTFORMALLOSSREQUEST']._serialized_end=1561
+  _globals['_REPORTFORMALLOSSRESPONSE']._serialized_start=1563
+  _globals['_REPORTFORMALLOSSRESPONSE']._serialized_end=1650
+  _globals['_LIFTLOSSREQUEST']._serialized_start=1653
+  _globals['_LIFTLOSSREQUEST']._serialized_end=1811
+  _globals['_LIFTLOSSRESPONSE']._serialized_start=1813
+  _globals['_LIFTLOSSRESPONSE']._serialized_end=1873
+  _globals['_GETLOSSSTATEREQUEST']._serialized_start=1875
+  _globals['_GETLOSSSTATEREQUEST']._serialized_end=1913
+  _globals['_GETLOSSSTATERESPONSE']._serialized_start=1916
+  _globals['_GETLOSSSTATERESPONSE']._serialized_end=2090
+  _globals['_LOSSSERVICE']._serialized_start=2607
+  _globals['_LOSSSERVICE']._serialized_end=3422
 # @@protoc_insertion_point(module_scope)
