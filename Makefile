@@ -41,12 +41,19 @@ protolint: $(BUF)
 proto-baseline: $(BUF)
 	$(BUF) build protos -o protos/baseline.binpb
 
+# The web channel's browser tests drive Debian's Chromium (Playwright never downloads a browser
+# here), with a CJK font for the pages' screenshots: installed when missing.
+CHROMIUM := /usr/bin/chromium
+APT_BROWSER := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) sh -c '$(APT_BROWSER) || (apt-get update -q && $(APT_BROWSER))'
+
 # Every test on SQLite; again on PostgreSQL when SSCARD_TEST_PG_URL is set.
-test: $(STAMP) $(BUF)
+test: $(STAMP) $(BUF) $(CHROMIUM)
 	SSCARD_TEST_PG_URL= $(BIN)/python -m pytest -q
 	@if [ -n "$$SSCARD_TEST_PG_URL" ]; then $(MAKE) --no-print-directory test-pg; else echo "PostgreSQL variant skipped: set SSCARD_TEST_PG_URL"; fi
 
-test-pg: $(STAMP)
+test-pg: $(STAMP) $(CHROMIUM)
 	SSCARD_TEST_PG_URL=$${SSCARD_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -q
 
 # The full fault-injection and property suite (a fast subset runs in `make test`).

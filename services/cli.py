@@ -145,7 +145,19 @@ def cmd_up(args: argparse.Namespace) -> int:
         except (RuntimeError, TimeoutError) as failure:
             print(f"sscard up failed: {failure}", file=sys.stderr)
             return 1
+        from services.gateway.main import DEFAULT_ADDR
+
+        gateway_addr = os.environ.get("SSCARD_GATEWAY_ADDR", DEFAULT_ADDR)
+        children["gateway"] = subprocess.Popen([sys.executable, "-m", "services.cli", "gateway", "--addr", gateway_addr], env=env,
+                                               stdout=open(logs / "gateway.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        if not _gateway_answers(gateway_addr, pki / "ca.pem", children["gateway"]):
+            print(f"sscard up failed: the gateway did not start; see {logs / 'gateway.log'}", file=sys.stderr)
+            return 1
+        host, _, port = gateway_addr.rpartition(":")
+        web = f"https://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
         print("sscard is up (Ctrl-C stops everything)")
+        print(f"  web          {web}/citizen  (citizens)   {web}/clerk  (outlet clerks; development staff password "
+              f"{os.environ['SSCARD_GATEWAY_STAFF_PASSWORD']})   {web}/openapi.json   (trust {pki / 'ca.pem'})")
         print(f"  nats-server  {nats.url}  (TLS, one user per service; JetStream store {data_dir / 'jetstream'}, config {nats.config_file})")
         for service in SERVICES:
             print(f"  {service:<11}  grpcs://{targets[service]}  db {settings[service].db_url}")
@@ -174,11 +186,30 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway_answers(addr: str, ca_file: Path, process: "subprocess.Popen[bytes]", timeout: float = 30.0) -> bool:
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=str(ca_file))
+    host, _, port = addr.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"https://localhost:{port}/healthz", context=context, timeout=1) as answer:
+                return answer.status == 200
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 def dev_secrets(pki: Path) -> dict[str, str]:
     """Random secrets made once per install for the embedded default (never the built-in ones)."""
     path = pki / "secrets.json"
-    if not path.exists():
-        path.write_text(json.dumps({name: secrets.token_hex(32) for name in ("SSCARD_PIN_PEPPER", "SSCARD_TOKEN_SECRET", "SSCARD_PIN_SEAL_KEY")}))
+    made = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {name: secrets.token_hex(32) for name in ("SSCARD_PIN_PEPPER", "SSCARD_TOKEN_SECRET", "SSCARD_PIN_SEAL_KEY")}
+    wanted["SSCARD_GATEWAY_STAFF_PASSWORD"] = secrets.token_urlsafe(12)  # the web console's development staff login
+    if set(wanted) - set(made):  # an install from before a secret existed gets it; none already made changes
+        path.write_text(json.dumps({**wanted, **made}))
         os.chmod(path, 0o600)
     return json.loads(path.read_text())
 
@@ -204,6 +235,13 @@ def operator_client(targets: dict[str, str]) -> "Any":
 
     credential = operator_credential()
     return MeshClient(targets, pki_dir=_pki_dir(), actor=lambda _method, _request: credential)
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from services.gateway.main import serve
+
+    serve(_pki_dir(), args.addr)
+    return 0
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -332,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start nats-server and all four services").set_defaults(func=cmd_up)
     sub.add_parser("demo", help="play the story against a running mesh").set_defaults(func=cmd_demo)
+    gateway = sub.add_parser("gateway", help="the web gateway: HTTP/JSON API, citizen pages, clerk console (HTTPS)")
+    gateway.add_argument("--addr", default="", help="host:port (default $SSCARD_GATEWAY_ADDR or 127.0.0.1:8443)")
+    gateway.set_defaults(func=cmd_gateway)
     serve = sub.add_parser("serve", help="run one service")
     serve.add_argument("service", choices=SERVICES)
     serve.set_defaults(func=cmd_serve)

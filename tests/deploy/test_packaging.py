@@ -56,7 +56,7 @@ def test_the_image_installs_the_lock_with_hashes_and_no_test_code() -> None:
     assert "requirements.txt" not in dockerfile and "COPY tests" not in dockerfile
 
 
-def test_the_wheel_carries_the_proto_sources(tmp_path: Path) -> None:
+def test_the_wheel_carries_the_proto_sources_and_the_web_pages(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "protos" / "sscard", REPO_ROOT / "gen" / "sscard", dirs_exist_ok=True)  # what make and the Dockerfile do
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO_ROOT)],
                    check=True, capture_output=True, timeout=300)
@@ -64,4 +64,6 @@ def test_the_wheel_carries_the_proto_sources(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     protos = {str(p.relative_to(REPO_ROOT / "protos")) for p in (REPO_ROOT / "protos").rglob("*.proto")}
     assert protos and protos <= names
+    pages = {f"services/gateway/static/{p.name}" for p in (REPO_ROOT / "services" / "gateway" / "static").iterdir()}
+    assert "services/gateway/static/citizen.html" in pages and pages <= names  # `sscard gateway` serves them from the wheel
     assert not any(n.startswith("tests/") for n in names)
