@@ -28,6 +28,7 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route as HttpRoute
@@ -43,6 +44,37 @@ log = logging.getLogger("sscard.gateway")
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "sscard_session"
 FORWARDED = (ID_DOCUMENT_HEADER, "traceparent")
+
+
+# Every answer: no framing, no sniffing, no referrer, HTTPS only; scripts and styles from this origin
+# only (the pages have no inline script). Personal data is never cached.
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS, and `no-store` on the API and sign-in answers."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = scope["path"].startswith(("/v1/", "/auth/"))
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, *((NO_STORE,) if private else ())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def error(status: str, reason: str, message: str, field: str = "") -> JSONResponse:
@@ -232,7 +264,7 @@ class Gateway:
             HttpRoute("/v1/cards/{card_no}/pickup-certificate.pdf", self.pickup_certificate),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
-        return Starlette(routes=[*pages, *api], lifespan=self.lifespan)
+        return Starlette(routes=[*pages, *api], lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)])
 
 
 def _operation(operation_id: str, summary: str, body: dict[str, Any] | None = None, content: str = "application/json",

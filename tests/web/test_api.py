@@ -19,7 +19,9 @@ WINDOW = {"x-sscard-id-document": "resident-id-card"}
 async def test_the_openapi_document_validates_and_every_documented_route_answers(web: Web) -> None:
     person_id, card_no, citizen_id = await insured(web.mesh, 1801)
     async with web.http() as http:
-        document = (await http.get("/openapi.json")).json()
+        served = await http.get("/openapi.json")
+        document = served.json()
+        assert "frame-ancestors 'none'" in served.headers["content-security-policy"] and served.headers["x-content-type-options"] == "nosniff"
         validate(document)
         assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == ["code", "status", "reason", "message"]
         signed = await http.post("/auth/staff", json={"operator_id": "op-api", "outlet": "OUTLET-999900-01", "password": web.staff_password})
@@ -79,7 +81,9 @@ async def test_a_call_without_a_credential_or_with_bad_json_is_refused_precisely
         anonymous = await http.get(f"/v1/cards/{card_no}")
         assert anonymous.status_code == 401 and anonymous.json()["error"]["reason"] == "CREDENTIAL_MISSING"
         bearer = {"authorization": "Bearer " + CLERK.token(), **WINDOW}
-        assert (await http.get(f"/v1/cards/{card_no}", headers=bearer)).json()["card"]["card_no"] == card_no
+        card = await http.get(f"/v1/cards/{card_no}", headers=bearer)
+        assert card.json()["card"]["card_no"] == card_no
+        assert card.headers["cache-control"] == "no-store"  # personal data stays out of caches
         malformed = await http.post("/v1/persons", content=b"{not json", headers={**bearer, "content-type": "application/json"})
         assert malformed.status_code == 400 and malformed.json()["error"]["reason"] == "MALFORMED_JSON"
         unknown = await http.post("/v1/persons", json={"request_id": "x1", "citizen_idd": citizen_id}, headers=bearer)

@@ -177,3 +177,56 @@ async def test_a_wrong_id_number_shows_the_reason_beside_the_field_and_writes_no
     await sign_in_citizen(citizen, web, "周七", wrong, lang="en")
     await expect(citizen.locator("#signin-form .field-error")).to_have_text("This ID number is not valid (check its length and check digit)")
     await screenshot(citizen, "citizen-signin-en")
+
+
+async def test_a_citizen_sees_the_account_and_applies_for_an_exchange_online(web: Web, browser) -> None:  # noqa: ANN001
+    client = web.mesh.client
+    person_id, card_no, citizen_id = await insured(web.mesh, 1705)
+    await settle(client, card_no, 1234, "web-account")
+    page = await new_page(browser, phone=True)
+    await sign_in_citizen(page, web, NAME, citizen_id)
+    await page.locator(f"article[data-card='{card_no}']").get_by_role("button", name="查看个人账户").click()
+    await expect(page.locator("#balance")).to_have_text("¥987.66")  # 1,000 yuan allocated, 12.34 paid
+    await expect(page.locator("#entries tr")).to_have_count(2)
+    await screenshot(page, "citizen-account")
+
+    apply = page.locator("#apply-form")
+    await apply.get_by_label("申领类型").select_option("APPLICATION_KIND_EXCHANGE")
+    await apply.get_by_role("button", name="提交申请").click()
+    exchange = await eventually(lambda: client.cards.ListCards(cards_pb2.ListCardsRequest(person_id=person_id)), lambda r: len(r.cards) == 2)
+    new = next(c for c in exchange.cards if c.kind == cards_pb2.APPLICATION_KIND_EXCHANGE)
+    assert new.channel == cards_pb2.APPLICATION_CHANNEL_ONLINE
+    await expect(page.get_by_role("link", name="下载领卡证明 (PDF)")).to_be_visible()
+    trail = [r for r in await ops.audit_trail("cards", web.mesh.settings("cards"), subject=new.card_no) if not r.action.endswith(".read")]
+    assert trail[0].action == "card.applied" and trail[0].actor == f"citizen:{person_id}"
+
+
+async def test_a_clerk_applies_through_a_proxy_and_records_a_production_failure(web: Web, browser) -> None:  # noqa: ANN001
+    client = web.mesh.client
+    citizen_id = make_citizen_id("110105", date(1950, 8, 8), 1706)
+    person = (await client.identity.RegisterPerson(identity_pb2.RegisterPersonRequest(
+        request_id="web-reg-1706", citizen_id=citizen_id, name="王奶奶", region_code="999900",
+        insured_category=identity_pb2.INSURED_CATEGORY_RESIDENT))).person
+    proxy_id = make_citizen_id("110105", date(1980, 8, 8), 1707)
+    page = await new_page(browser)
+    await sign_in_clerk(page, web)
+    apply = page.locator("#apply-form")
+    await apply.get_by_label("人员编号").fill(person.person_id)
+    await apply.get_by_label("代办人身份证号").fill(proxy_id)
+    await apply.get_by_label("代办人姓名").fill("王小明")
+    await apply.get_by_label("与本人关系").fill("grandson")
+    await apply.get_by_label("委托书编号").fill("WT-1706")
+    await apply.get_by_role("button").click()
+    await expect(apply.locator("output")).to_contain_text("领卡证明编号")
+    card_no = await apply.locator("output").get_attribute("data-card-no")
+    trail = [r for r in await ops.audit_trail("cards", web.mesh.settings("cards"), subject=card_no) if not r.action.endswith(".read")]
+    assert trail[0].actor == "outlet_clerk:OUTLET-999900-01/op-web-01"
+    assert "grandson" in trail[0].agent and "WT-1706" in trail[0].agent and proxy_id not in trail[0].agent  # the proxy, ID masked
+
+    failure = page.locator("#failure-form")
+    await failure.get_by_label("卡号").fill(card_no)
+    await failure.get_by_label("原因").select_option("FAILURE_REASON_PHOTO_NOT_COMPLIANT")
+    await failure.get_by_role("button").click()
+    await expect(failure.locator("output")).to_contain_text("制卡失败")
+    failed = await client.cards.GetCard(cards_pb2.GetCardRequest(card_no=card_no))
+    assert failed.card.state == cards_pb2.CARD_STATE_FAILED
