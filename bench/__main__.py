@@ -67,7 +67,7 @@ def load(kind: str, target: str, mode: str, level: float, duration: float, cards
 class Mesh:
     """nats-server + the four services as subprocesses, like `sscard up`, on free ports."""
 
-    def __init__(self, workdir: Path, pg_url: str | None) -> None:
+    def __init__(self, workdir: Path, pg_url: str | None, settlement_instances: int = 1) -> None:
         from services.common.natsd import NatsSecurity, NatsServer, ensure_credentials, free_port
         from services.common.pki import ensure_dev_pki
 
@@ -81,6 +81,8 @@ class Mesh:
                                          extra_users={"bench-observer": self.observer_password})
         self.nats = NatsServer(workdir / "jetstream", log_file=workdir / "nats.log", security=security)
         self.ports = {s: free_port() for s in SERVICES}
+        # Settlement as several processes (`--settlement-instances`), each its own port; clients spread over them.
+        self.settlement_ports = [self.ports["settlement"], *(free_port() for _ in range(settlement_instances - 1))]
         from services.cli import dev_secrets
         from services.common.pki import ensure_dev_pki
 
@@ -94,23 +96,26 @@ class Mesh:
             self.env[f"SSCARD_{service.upper()}_METRICS_PORT"] = "0"
             if pg_url:
                 self.env[f"SSCARD_{service.upper()}_DB_URL"] = pg_url(service)
-        self.children: list[subprocess.Popen[bytes]] = []
+        self.env["SSCARD_SETTLEMENT_TARGET"] = self.targets()["settlement"]
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.profile_step: tuple[str, float] | None = None
         self.profile_out: Path | None = None
 
     def db_url(self, service: str) -> str:
         return self.env.get(f"SSCARD_{service.upper()}_DB_URL", f"sqlite+aiosqlite:///{self.workdir / (service + '.db')}")
 
-    def pids(self) -> dict[str, int]:
-        """The mesh's processes: the four services and nats-server (not the load generator)."""
-        pids = {service: child.pid for service, child in zip(SERVICES, self.children)}
+    def pids(self) -> dict[str, list[int]]:
+        """The mesh's processes: the services (settlement's instances together) and nats-server (not the load generator)."""
+        pids: dict[str, list[int]] = {}
+        for service, child in self.children:
+            pids.setdefault(service, []).append(child.pid)
         if self.nats.process is not None:
-            pids["nats"] = self.nats.process.pid
+            pids["nats"] = [self.nats.process.pid]
         return pids
 
     def cpu_s(self) -> dict[str, float]:
-        """CPU seconds (user + system) each mesh process has used so far, from /proc/<pid>/stat."""
-        return {name: _proc_cpu_s(pid) for name, pid in self.pids().items()}
+        """CPU seconds (user + system) each mesh service has used so far, from /proc/<pid>/stat."""
+        return {name: sum(_proc_cpu_s(pid) for pid in pids) for name, pids in self.pids().items()}
 
     async def pipeline(self) -> tuple[int, int]:
         """(unpublished outbox rows over every service, pending + unacked events over every consumer)."""
@@ -179,19 +184,25 @@ class Mesh:
             print("  --profile: py-spy is not installed (pip install py-spy); no profile taken")
             return None
         self.profile_out = self.workdir / "settlement-profile.txt"
-        return subprocess.Popen([spy, "record", "--pid", str(self.pids()["settlement"]), "--duration", str(max(int(duration), 1)),
+        return subprocess.Popen([spy, "record", "--pid", str(self.pids()["settlement"][0]), "--duration", str(max(int(duration), 1)),
                                  "--rate", "100", "--format", "raw", "--output", str(self.profile_out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def targets(self) -> dict[str, str]:
-        return {s: f"127.0.0.1:{p}" for s, p in self.ports.items()}
+        targets = {s: f"127.0.0.1:{p}" for s, p in self.ports.items()}
+        if len(self.settlement_ports) > 1:
+            targets["settlement"] = "ipv4:" + ",".join(f"127.0.0.1:{p}" for p in self.settlement_ports)
+        return targets
 
     def start(self) -> None:
         self.nats.start()
         self.env["SSCARD_NATS_URL"] = self.nats.url
         for service in SERVICES:
-            log = open(self.workdir / f"{service}.log", "ab")
-            self.children.append(subprocess.Popen([sys.executable, "-m", "services.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT))
+            for i, port in enumerate(self.settlement_ports if service == "settlement" else [self.ports[service]]):
+                log = open(self.workdir / f"{service}{'-' + str(i) if i else ''}.log", "ab")
+                env = {**self.env, f"SSCARD_{service.upper()}_ADDR": f"127.0.0.1:{port}"}
+                self.children.append((service, subprocess.Popen([sys.executable, "-m", "services.cli", "serve", service], env=env,
+                                                                 stdout=log, stderr=subprocess.STDOUT)))
 
         async def healthy() -> None:
             client = _client(self.targets())
@@ -203,9 +214,9 @@ class Mesh:
         asyncio.run(healthy())
 
     def stop(self) -> None:
-        for child in self.children:
+        for _, child in self.children:
             child.terminate()
-        for child in self.children:
+        for _, child in self.children:
             try:
                 child.wait(15)
             except subprocess.TimeoutExpired:
@@ -351,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay-events", type=int, default=None)
     parser.add_argument("--pg-url", default="", help="run the mesh on PostgreSQL (a server URL; databases are created)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of the bench itself")
+    parser.add_argument("--settlement-instances", type=int, default=1, help="settlement as N processes (clients spread calls over them)")
     parser.add_argument("--profile", action="store_true", help="sample the settlement process with py-spy during the concurrency-32 step")
     args = parser.parse_args(argv)
     # --quick: tiny sizes, except where a size is given explicitly.
@@ -364,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "args": vars(args)}
     workdir = Path(tempfile.mkdtemp(prefix="sscard-bench-"))
     pg = _pg_databases(args.pg_url) if args.pg_url else None
-    mesh = Mesh(workdir, pg)
+    mesh = Mesh(workdir, pg, args.settlement_instances)
     results["backend"] = "postgresql" if pg else "sqlite"
     print(f"sscard bench — {results['machine']}, backend {results['backend']}, data in {workdir}")
     echo_queue = SPAWN.Queue()

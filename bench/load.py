@@ -21,10 +21,12 @@ def _channel(target: str) -> Any:
     import os
     from pathlib import Path
 
-    from services.common.trust import channel_credentials
+    from services.common.trust import channel_credentials, channel_options
 
     pki = Path(os.environ["SSCARD_PKI_DIR"])
-    return grpc.aio.secure_channel(target, channel_credentials(pki / "ca.pem", pki / "client.pem", pki / "client.key"))
+    # Several settlement instances ("ipv4:a,b"): calls spread round robin, as every sscard client does.
+    return grpc.aio.secure_channel(target, channel_credentials(pki / "ca.pem", pki / "client.pem", pki / "client.key"),
+                                   options=channel_options("settlement", target))
 
 
 def _settle_factory(target: str, cards: list[str], sign_md: Any) -> Any:
