@@ -46,13 +46,13 @@ SESSION_COOKIE = "sscard_session"
 FORWARDED = (ID_DOCUMENT_HEADER, "traceparent")
 
 
-# Every answer: no framing, no sniffing, no referrer, HTTPS only; scripts and styles from this origin
-# only (the pages have no inline script). Personal data is never cached.
+# Every answer: no framing, no sniffing, no referrer; scripts and styles from this origin only (the
+# pages have no inline script). Personal data is never cached. (HSTS is the production ingress's to
+# set for its public host name: sent from here it would pin every localhost port of a developer.)
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
-    (b"strict-transport-security", b"max-age=31536000"),
 ]
 NO_STORE = (b"cache-control", b"no-store")
 

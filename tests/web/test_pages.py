@@ -163,6 +163,7 @@ async def test_a_wrong_id_number_shows_the_reason_beside_the_field_and_writes_no
     await register.get_by_role("button").click()
     field = register.get_by_label("公民身份号码")
     await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(field).to_be_focused()  # a keyboard user lands on the field to fix
     message = register.locator(".field-error")
     await expect(message).to_have_text("身份证号码不正确（请核对位数和校验码）")
     assert await message.get_attribute("data-reason") == "INVALID_CITIZEN_ID"
