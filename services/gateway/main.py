@@ -22,7 +22,9 @@ def build(pki_dir: Path, targets: dict[str, str] | None = None) -> Gateway:
     service key (SSCARD_GATEWAY_SIGNING_KEY, kid SSCARD_GATEWAY_SIGNING_KID, issuer sscard-gateway;
     trusted in the JWKS for `service`, subject `gateway`) and no providers: callers bring credentials
     from the region's real-name provider and their organisation's staff login."""
-    targets = targets or {s: Settings.from_env(s).grpc_addr for s in SERVICES}
+    # Where each service is reached: SSCARD_<SERVICE>_TARGET (a Kubernetes Service name), else its
+    # own listen address (one machine, `sscard up`).
+    targets = targets or {s: os.environ.get(f"SSCARD_{s.upper()}_TARGET") or Settings.from_env(s).grpc_addr for s in SERVICES}
     if os.environ.get("SSCARD_ENV") == "dev":
         signer = dev_signer(pki_dir)
         password = os.environ.get("SSCARD_GATEWAY_STAFF_PASSWORD", "")

@@ -254,6 +254,30 @@ def test_every_peer_the_code_dials_is_configured_and_allowed_and_nothing_else(re
                 assert not _allowed(docs, source, target, DEFAULT_GRPC_PORTS[target]), f"{source} -> {target} open but never dialed"
 
 
+def test_the_web_gateway_reaches_every_service_and_only_the_ingress_reaches_it(rendered) -> None:  # noqa: ANN001
+    """The gateway (services/gateway) dials all four services with the targets it reads
+    (SSCARD_<SERVICE>_TARGET), over mutual TLS from its own certificate; it is hardened like the
+    rest, signs with its own key, and listens only to the ingress namespace, never to the services."""
+    _, docs = rendered
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("sscard-config"))["data"]
+    gateway = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway")
+    (container,) = gateway["spec"]["template"]["spec"]["containers"]
+    assert container["args"][0] == "gateway"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["SSCARD_ENV"]["value"] == "prod"  # no development sign-in providers
+    pki = next(v for v in gateway["spec"]["template"]["spec"]["volumes"] if v["name"] == "pki")
+    assert {i["path"] for i in pki["secret"]["items"]} == {"ca.pem", "gateway.pem", "gateway.key", "client.pem", "client.key"}
+    for service in SERVICES:
+        port = DEFAULT_GRPC_PORTS[service]
+        assert config[f"SSCARD_{service.upper()}_TARGET"] == f"{service}:{port}"
+        assert _allowed(docs, "gateway", service, port), f"gateway -> {service}:{port} not allowed"
+        assert not _allowed(docs, service, "gateway", 8443), f"{service} -> gateway open"
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "gateway")
+    (ingress,) = policy["spec"]["ingress"]
+    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"sscard.io/gateway": "true"}}}]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 8443}]
+
+
 # --- Scheduling, draining, NATS as the official chart runs it ----------------------------------------
 
 def _spread(pod_spec, name) -> dict:  # noqa: ANN001

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from openapi_spec_validator import validate
 
 from services.client import CLERK
@@ -106,3 +107,26 @@ async def test_a_call_without_a_credential_or_with_bad_json_is_refused_precisely
         assert wrong_password.status_code == 401 and wrong_password.json()["error"]["field"] == "password"
     person = await web.mesh.client.identity.GetPerson(identity_pb2.GetPersonRequest(citizen_id=citizen_id))
     assert person.person.name == "吴九"
+
+
+def test_in_production_the_gateway_has_no_sign_in_of_its_own_and_dials_the_configured_targets(monkeypatch) -> None:  # noqa: ANN001
+    from starlette.testclient import TestClient
+
+    from services.common.config import ConfigError
+    from services.gateway.main import build
+    from tests.harness import test_pki
+
+    pki = test_pki()
+    monkeypatch.setenv("SSCARD_ENV", "prod")
+    monkeypatch.delenv("SSCARD_GATEWAY_SIGNING_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SSCARD_GATEWAY_SIGNING_KEY"):
+        build(pki)
+    monkeypatch.setenv("SSCARD_GATEWAY_SIGNING_KEY", str(pki / "service-identity.key"))
+    for service in ("identity", "cards", "loss", "settlement"):
+        monkeypatch.setenv(f"SSCARD_{service.upper()}_TARGET", f"{service}:5015{'1234'['identity cards loss settlement'.split().index(service)]}")
+    gateway = build(pki)
+    assert gateway.providers is None and gateway.targets["settlement"] == "settlement:50154"
+    with TestClient(gateway.app()) as http:
+        for route in ("/auth/citizen", "/auth/staff"):
+            refused = http.post(route, json={"name": "x", "citizen_id": "x", "operator_id": "x", "outlet": "x", "password": "x"})
+            assert refused.status_code == 404 and refused.json()["error"]["reason"] == "NO_PROVIDER"
