@@ -77,11 +77,37 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def error(status: str, reason: str, message: str, field: str = "") -> JSONResponse:
-    body: dict[str, Any] = {"code": HTTP_STATUS[status], "status": status, "reason": reason, "message": message}
+# The largest request body read (the biggest channel request is a few hundred bytes of JSON).
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error(status: str, reason: str, message: str, field: str = "", code: int = 0) -> JSONResponse:
+    body: dict[str, Any] = {"code": code or HTTP_STATUS[status], "status": status, "reason": reason, "message": message}
     if field:
         body["field"] = field
-    return JSONResponse({"error": body}, status_code=HTTP_STATUS[status])
+    return JSONResponse({"error": body}, status_code=body["code"])
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES whether or not the client declared its length."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large() -> JSONResponse:
+    return error("INVALID_ARGUMENT", "BODY_TOO_LARGE", f"request bodies are at most {MAX_BODY_BYTES} bytes", code=413)
 
 
 def from_rpc_error(failure: grpc.aio.AioRpcError) -> JSONResponse:
@@ -158,7 +184,9 @@ class Gateway:
                     # A cross-site form cannot send JSON without the browser asking first (CORS): no CSRF.
                     return error("INVALID_ARGUMENT", "JSON_REQUIRED", "send the request as application/json")
                 try:
-                    body = json.loads(await request.body() or b"{}")
+                    body = json.loads(await read_body(request) or b"{}")
+                except BodyTooLarge:
+                    return too_large()
                 except ValueError:
                     return error("INVALID_ARGUMENT", "MALFORMED_JSON", "the request body is not JSON")
                 if not isinstance(body, dict):
@@ -296,7 +324,9 @@ GATEWAY_PATHS = {
 
 async def _json(request: Request) -> dict[str, Any] | Response:
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(await read_body(request) or b"{}")
+    except BodyTooLarge:
+        return too_large()
     except ValueError:
         return error("INVALID_ARGUMENT", "MALFORMED_JSON", "the request body is not JSON")
     return body if isinstance(body, dict) else error("INVALID_ARGUMENT", "MALFORMED_JSON", "the request body must be a JSON object")

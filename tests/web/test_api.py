@@ -103,6 +103,15 @@ async def test_a_call_without_a_credential_or_with_bad_json_is_refused_precisely
         forged = await http.post(f"/v1/cards/{card_no}:reportTemporaryLoss", content=b"channel=LOSS_CHANNEL_OUTLET",
                                  headers={"content-type": "application/x-www-form-urlencoded"})
         assert forged.status_code == 400 and forged.json()["error"]["reason"] == "JSON_REQUIRED"
+        huge = await http.post("/v1/persons", content=b'{"name": "' + b"x" * 200_000 + b'"}', headers={**bearer, "content-type": "application/json"})
+        assert huge.status_code == 413 and huge.json()["error"]["reason"] == "BODY_TOO_LARGE"  # read no further than 64 KiB
+
+        async def unannounced():  # noqa: ANN202 - chunked: no content-length to refuse on
+            for _ in range(100):
+                yield b"x" * 4096
+
+        chunked = await http.post("/auth/citizen", content=unannounced(), headers={"content-type": "application/json"})
+        assert chunked.status_code == 413
         wrong_password = await http.post("/auth/staff", json={"operator_id": "op-api", "outlet": "OUTLET-999900-01", "password": "guess-guess-guess"})
         assert wrong_password.status_code == 401 and wrong_password.json()["error"]["field"] == "password"
     person = await web.mesh.client.identity.GetPerson(identity_pb2.GetPersonRequest(citizen_id=citizen_id))
