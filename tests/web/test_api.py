@@ -118,8 +118,8 @@ async def test_a_call_without_a_credential_or_with_bad_json_is_refused_precisely
     assert person.person.name == "吴九"
 
 
-def test_in_production_the_gateway_has_no_sign_in_of_its_own_and_dials_the_configured_targets(monkeypatch) -> None:  # noqa: ANN001
-    from starlette.testclient import TestClient
+async def test_in_production_the_gateway_has_no_sign_in_of_its_own_and_dials_the_configured_targets(monkeypatch) -> None:  # noqa: ANN001
+    import httpx
 
     from services.common.config import ConfigError
     from services.gateway.main import build
@@ -135,7 +135,8 @@ def test_in_production_the_gateway_has_no_sign_in_of_its_own_and_dials_the_confi
         monkeypatch.setenv(f"SSCARD_{service.upper()}_TARGET", f"{service}:5015{'1234'['identity cards loss settlement'.split().index(service)]}")
     gateway = build(pki)
     assert gateway.providers is None and gateway.targets["settlement"] == "settlement:50154"
-    with TestClient(gateway.app()) as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.app()), base_url="https://gateway") as http:
         for route in ("/auth/citizen", "/auth/staff"):
-            refused = http.post(route, json={"name": "x", "citizen_id": "x", "operator_id": "x", "outlet": "x", "password": "x"})
+            refused = await http.post(route, json={"name": "x", "citizen_id": "x", "operator_id": "x", "outlet": "x", "password": "x"})
             assert refused.status_code == 404 and refused.json()["error"]["reason"] == "NO_PROVIDER"
+    await gateway.close()
