@@ -124,8 +124,10 @@ class CardsCore:
         await uow.emit(f"card.{what}", card.card_no, card_event(card, self.rt.settings.pin_seal_key, bank))
 
     async def load(self, uow_or_conn: Any, card_no: str) -> Card:
+        """The card; in a unit of work (a write), with its row locked until the commit."""
         require(card_no, "card_no")
-        card = await store.get_card(getattr(uow_or_conn, "conn", uow_or_conn), card_no)
+        writing = isinstance(uow_or_conn, UnitOfWork)
+        card = await store.get_card(uow_or_conn.conn if writing else uow_or_conn, card_no, for_update=writing)
         if card is None:
             raise NotFound("CARD_NOT_FOUND", f"no card {card_no}", card_no=card_no)
         return card
@@ -202,7 +204,7 @@ class CardsCore:
         card = domain.activate(card, uow.now, channel)
         if card.replaces_card_no:
             # The old card dies first, so no consumer ever sees two usable cards.
-            old = await store.get_card(uow.conn, card.replaces_card_no)
+            old = await store.get_card(uow.conn, card.replaces_card_no, for_update=True)
             if old is not None and old.state is not CardState.REPLACED:
                 old = domain.replaced_by(old, card.card_no)
                 await store.save_card(uow.conn, old)

@@ -45,7 +45,7 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
                     await core.publish(uow, card, "cancelled")
 
     async def loss_changed(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: loss_events_pb2.CardLossChanged) -> None:
-        card = await store.get_card(uow.conn, event.card_no)
+        card = await store.get_card(uow.conn, event.card_no, for_update=True)
         if card is None:
             return
         await store.save_card(uow.conn, domain.with_loss_state(card, LossState(event.loss_state)))
@@ -57,13 +57,13 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
 
     async def settled(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.Settled) -> None:
         # The first settlement at a designated institution activates the social zone.
-        card = await store.get_card(uow.conn, event.card_no)
+        card = await store.get_card(uow.conn, event.card_no, for_update=True)
         if card is not None and card.state is CardState.HANDED_OUT:
             await core.activate(uow, card, f"institution:{event.institution_code}")
 
     async def pin_locked(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.PinLocked) -> None:
         # Too many wrong PINs at POS terminals: the card locks until the holder unlocks it at an outlet.
-        card = await store.get_card(uow.conn, event.card_no)
+        card = await store.get_card(uow.conn, event.card_no, for_update=True)
         if card is not None and card.state in (CardState.ACTIVE, CardState.HANDED_OUT):
             card = domain.lock(card)
             await store.save_card(uow.conn, card)
@@ -71,7 +71,7 @@ def subscriptions(core: CardsCore) -> dict[str, list[Subscription]]:
             await uow.audit("card.locked", card.card_no, channel=f"institution:{event.institution_code}", detail="too many wrong PINs at POS")
 
     async def pin_attempted(uow: UnitOfWork, _env: envelope_pb2.Envelope, event: settlement_events_pb2.PinAttempted) -> None:
-        card = await store.get_card(uow.conn, event.card_no)
+        card = await store.get_card(uow.conn, event.card_no, for_update=True)
         if card is None:
             return
         updated = domain.count_pin_attempt(card, event.correct, core.rt.policies.get(card.region_code).pin_max_attempts)

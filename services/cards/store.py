@@ -128,8 +128,12 @@ def _values(card: Card) -> dict[str, Any]:
     )
 
 
-async def get_card(conn: Any, card_no: str) -> Card | None:
-    row = (await conn.execute(sa.select(cards).where(cards.c.card_no == card_no))).first()
+async def get_card(conn: Any, card_no: str, for_update: bool = False) -> Card | None:
+    """`for_update`: in a transaction that will write the card, lock its row first (PostgreSQL; SQLite
+    has one writer): a concurrent change — a PIN changed at the window while a POS terminal's wrong
+    PIN is being counted — waits, and neither write is lost."""
+    query = sa.select(cards).where(cards.c.card_no == card_no)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return _to_card(row) if row else None
 
 
