@@ -90,7 +90,10 @@ class LossCore:
 
         async def work(uow: UnitOfWork) -> int:
             due = await store.due_expiries(uow.conn, uow.now)
-            for loss in due:
+            for listed in due:
+                # Read again under the row lock: a formal report or a lift committed since the list was
+                # read must not be overwritten by the lapse of the temporary report it replaced.
+                loss = await store.get_loss(uow.conn, listed.card_no, for_update=True)
                 lapsed = domain.expire(loss, uow.now)
                 if lapsed is None:
                     continue
@@ -155,7 +158,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         async def work(uow: UnitOfWork) -> pb.ReportTemporaryLossResponse:
             policy = self.core.rt.policies.get(card.region_code)
             loss, changed = domain.report_temporary(
-                await store.get_loss(uow.conn, card.card_no), new_id("rpt"), uow.now, policy.temporary_loss_validity
+                await store.get_loss(uow.conn, card.card_no, for_update=True), new_id("rpt"), uow.now, policy.temporary_loss_validity
             )
             if changed:
                 await store.save_loss(uow.conn, loss)
@@ -179,7 +182,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         agent = validate_agent(request.agent.citizen_id, request.agent.name, request.agent.relationship, request.agent.entrustment_ref, card.citizen_id)
 
         async def work(uow: UnitOfWork) -> pb.ReportFormalLossResponse:
-            loss, changed = domain.report_formal(await store.get_loss(uow.conn, card.card_no), new_id("rpt"))
+            loss, changed = domain.report_formal(await store.get_loss(uow.conn, card.card_no, for_update=True), new_id("rpt"))
             if changed:
                 await store.save_loss(uow.conn, loss)
                 await store.record_history(uow, card.card_no, loss.report_id, "reported_formal", uow.now, channel.value, agent.describe() if agent else "")
@@ -197,7 +200,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         domain.check_identity(card, request.citizen_id, "", need_name=False)
 
         async def work(uow: UnitOfWork) -> pb.LiftLossResponse:
-            current = await store.get_loss(uow.conn, card.card_no)
+            current = await store.get_loss(uow.conn, card.card_no, for_update=True)
             loss = domain.lift(current)
             await store.save_loss(uow.conn, loss)
             await store.record_history(uow, card.card_no, current.report_id, "lifted", uow.now, channel.value, agent.describe() if agent else "")
@@ -230,7 +233,7 @@ class LossServicer(loss_pb2_grpc.LossServiceServicer):
         policy = self.core.rt.policies.get(card.region_code)
 
         async def work(uow: UnitOfWork) -> pb.ClaimLossPeriodRefundResponse:
-            current = await store.get_loss(uow.conn, card.card_no)
+            current = await store.get_loss(uow.conn, card.card_no, for_update=True)
             reported_on = await store.report_date(uow.conn, current.report_id) if current.report_id else None
             claim = domain.claim_refund(
                 new_id("rfd"), current, reported_on or business_date(uow.now), await store.claim_for_report(uow.conn, current.report_id),

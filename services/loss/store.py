@@ -109,8 +109,11 @@ def _to_loss(row: Any) -> CardLoss:
     )
 
 
-async def get_loss(conn: Any, card_no: str) -> CardLoss:
-    row = (await conn.execute(sa.select(card_losses).where(card_losses.c.card_no == card_no))).first()
+async def get_loss(conn: Any, card_no: str, for_update: bool = False) -> CardLoss:
+    """`for_update`: in a transaction that will write the loss, lock its row first (PostgreSQL; SQLite has
+    one writer), so a report, a lift and the expiry scheduler acting on one card at once see each other."""
+    query = sa.select(card_losses).where(card_losses.c.card_no == card_no)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return _to_loss(row) if row else CardLoss(card_no, LossState.NONE)
 
 
