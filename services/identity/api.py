@@ -128,7 +128,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
 
         async def work(uow) -> pb.RecordDeathResponse:  # noqa: ANN001
-            person = await store.find_person(uow.conn, person_id=request.person_id)
+            person = await store.find_person(uow.conn, person_id=request.person_id, for_update=True)
             if person is None:
                 raise NotFound("PERSON_NOT_FOUND", "no such person")
             person = domain.record_death(person, when, business_date(uow.now))
@@ -142,7 +142,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     async def _load(self, uow, person_id: str) -> domain.Person:  # noqa: ANN001
         require(person_id, "person_id")
-        person = await store.find_person(uow.conn, person_id=person_id)
+        person = await store.find_person(uow.conn, person_id=person_id, for_update=True)  # a write follows
         if person is None:
             raise NotFound("PERSON_NOT_FOUND", "no such person")
         return person

@@ -78,9 +78,12 @@ def _values(person: Person) -> dict[str, Any]:
     )
 
 
-async def find_person(conn: Any, person_id: str = "", citizen_id: str = "") -> Person | None:
+async def find_person(conn: Any, person_id: str = "", citizen_id: str = "", for_update: bool = False) -> Person | None:
+    """`for_update`: in a transaction that will write the person, lock the row first (PostgreSQL; SQLite
+    has one writer), so a death, a transfer and an identity change at once see each other."""
     where = persons.c.person_id == person_id if person_id else persons.c.citizen_id == citizen_id
-    row = (await conn.execute(sa.select(persons).where(where))).first()
+    query = sa.select(persons).where(where)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return _to_person(row) if row else None
 
 
