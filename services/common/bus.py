@@ -236,10 +236,7 @@ class OutboxRelay:
         return len(rows)
 
     async def backlog(self) -> int:
-        outbox = self.db.table("outbox")
-        return await self.db.read(
-            lambda c: _scalar(c, sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None)))
-        )
+        return await outbox_backlog(self.db)
 
 
 def _trace_headers(data: bytes) -> dict[str, str]:
@@ -249,6 +246,12 @@ def _trace_headers(data: bytes) -> dict[str, str]:
 
 async def _first(conn: Any, stmt: Any) -> Any:
     return (await conn.execute(stmt)).first()
+
+
+async def outbox_backlog(db: Database) -> int:
+    """Outbox rows committed and not yet published (the relay's backlog, read from the database)."""
+    outbox = db.table("outbox")
+    return await db.read(lambda c: _scalar(c, sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None))))
 
 
 async def _scalar(conn: Any, stmt: Any) -> Any:

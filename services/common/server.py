@@ -49,8 +49,8 @@ def to_status(error: SscardError) -> grpc.Status:
     )
 
 
-def error_reason(error: grpc.RpcError) -> str | None:
-    """Client side: the ErrorInfo reason of a failed call, if any."""
+def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
+    """Client side: the ErrorInfo of a failed call (reason, and metadata such as `field`), if any."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
     if status is None:
         return None
@@ -58,8 +58,14 @@ def error_reason(error: grpc.RpcError) -> str | None:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            return info.reason
+            return info
     return None
+
+
+def error_reason(error: grpc.RpcError) -> str | None:
+    """Client side: the ErrorInfo reason of a failed call, if any."""
+    info = error_info(error)
+    return info.reason if info is not None else None
 
 
 MAX_TEXT_CHARS = 4096

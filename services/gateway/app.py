@@ -25,8 +25,6 @@ from typing import Any
 
 import grpc
 from google.protobuf import json_format
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from services.client import MeshClient
 from services.common.access import ID_DOCUMENT_HEADER
+from services.common.server import error_info
 from services.common.trust import Signer
 from services.gateway import certificate, idp
 from services.gateway.routes import HTTP_STATUS, Route, openapi, routes
@@ -111,13 +110,8 @@ def too_large() -> JSONResponse:
 
 
 def from_rpc_error(failure: grpc.aio.AioRpcError) -> JSONResponse:
-    reason, field = failure.code().name, ""
-    status = rpc_status.from_call(failure)  # type: ignore[arg-type]
-    for detail in status.details if status is not None else ():
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            reason, field = info.reason, info.metadata.get("field", "")
+    info = error_info(failure)
+    reason, field = (info.reason, info.metadata.get("field", "")) if info is not None else (failure.code().name, "")
     return error(failure.code().name, reason, failure.details() or reason, field)
 
 
@@ -153,6 +147,18 @@ class Gateway:
         token = request.cookies.get(SESSION_COOKIE, "")
         return f"Bearer {token}" if token else ""
 
+    def metadata(self, route: Route, request: Request) -> tuple[tuple[str, str], ...]:
+        """What a call to a service carries: the caller's credential (or, for the public progress query
+        only, the gateway's own), the ID document a clerk entered, the trace."""
+        authorization = self.credential(request)
+        if not authorization and route.method.name == "QueryProgress":
+            authorization = self.service_credential(route.service)  # the public query by name + ID number
+        forwarded = [(h, request.headers[h]) for h in FORWARDED if request.headers.get(h)]
+        return tuple(forwarded + ([("authorization", authorization)] if authorization else []))
+
+    def route(self, rpc: str) -> Route:
+        return next(r for r in self.routes if r.method.name == rpc)
+
     def service_credential(self, audience: str) -> str:
         """The gateway's own credential (a `service` principal named gateway), for the acts no one signs in for."""
         return "Bearer " + self.signer.mint("service", "gateway", audience, ttl_s=120)
@@ -165,14 +171,8 @@ class Gateway:
             return error("INVALID_ARGUMENT", "INVALID_JSON_FIELD", str(failure), _field_of(str(failure)))
         for name in route.path_params:
             setattr(message, name, request.path_params[name])
-        authorization = self.credential(request)
-        if not authorization and route.method.name == "QueryProgress":
-            authorization = self.service_credential(route.service)  # the public query by name + ID number
-        metadata = [(h, request.headers[h]) for h in FORWARDED if request.headers.get(h)]
-        if authorization:
-            metadata.append(("authorization", authorization))
         try:
-            response = await self.call(route)(message, metadata=tuple(metadata), timeout=10)
+            response = await self.call(route)(message, metadata=self.metadata(route, request), timeout=10)
         except grpc.aio.AioRpcError as failure:
             return from_rpc_error(failure)
         return JSONResponse(to_json(response))
@@ -183,15 +183,10 @@ class Gateway:
                 if request.cookies.get(SESSION_COOKIE) and not request.headers.get("content-type", "").startswith("application/json"):
                     # A cross-site form cannot send JSON without the browser asking first (CORS): no CSRF.
                     return error("INVALID_ARGUMENT", "JSON_REQUIRED", "send the request as application/json")
-                try:
-                    body = json.loads(await read_body(request) or b"{}")
-                except BodyTooLarge:
-                    return too_large()
-                except ValueError:
-                    return error("INVALID_ARGUMENT", "MALFORMED_JSON", "the request body is not JSON")
-                if not isinstance(body, dict):
-                    return error("INVALID_ARGUMENT", "MALFORMED_JSON", "the request body must be a JSON object")
-                body = {k: v for k, v in body.items() if k not in route.path_params}
+                parsed = await _json(request)
+                if isinstance(parsed, Response):
+                    return parsed
+                body = {k: v for k, v in parsed.items() if k not in route.path_params}
             else:
                 body = dict(request.query_params)
             return await self.invoke(route, request, body)
@@ -244,12 +239,10 @@ class Gateway:
     # --- documents ----------------------------------------------------------------------------
 
     async def pickup_certificate(self, request: Request) -> Response:
-        get_card = next(r for r in self.routes if r.method.name == "GetCard")
+        get_card = self.route("GetCard")
         card_no = request.path_params["card_no"]
-        message = get_card.request_class()(card_no=card_no)
-        authorization = self.credential(request)
         try:
-            response = await self.call(get_card)(message, metadata=(("authorization", authorization),) if authorization else (), timeout=10)
+            response = await self.call(get_card)(get_card.request_class()(card_no=card_no), metadata=self.metadata(get_card, request), timeout=10)
         except grpc.aio.AioRpcError as failure:
             return from_rpc_error(failure)
         try:

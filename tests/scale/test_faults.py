@@ -26,7 +26,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from services.common import bus
 from services.common.config import SERVICES
@@ -80,11 +79,8 @@ async def resume(js: Any, stream: str, names: list[str]) -> None:
 
 
 async def loss_outbox_drained(mesh: SeenFromOutside, timeout: float = 30.0) -> None:
-    db = mesh.runtimes["loss"].db
-    outbox = db.table("outbox")
-    count = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None))
     deadline = time.monotonic() + timeout
-    while await db.read(lambda c: bus._scalar(c, count)):
+    while await bus.outbox_backlog(mesh.runtimes["loss"].db):
         assert time.monotonic() < deadline, "the loss outbox did not drain"
         await asyncio.sleep(0.02)
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import sqlalchemy as sa
 
 from services.cli import dev_secrets
 from services.client import MeshClient, Remember, default_actor
@@ -173,9 +172,7 @@ class SeenFromOutside:
     async def settle_idle(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         for service, runtime in self.runtimes.items():
-            outbox = runtime.db.table("outbox")
-            count = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_us.is_(None))
-            while await runtime.db.read(lambda c, q=count: bus._scalar(c, q)):
+            while await bus.outbox_backlog(runtime.db):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{service} outbox not drained")
                 await asyncio.sleep(0.02)
