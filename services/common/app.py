@@ -53,7 +53,7 @@ class Runtime:
             trust.Signer.from_file(settings.signing_key, settings.signing_kid, f"sscard-{settings.service}"), settings.service)
         self.server = GrpcServer(
             settings.grpc_addr,
-            interceptors=[observability.ObservabilityInterceptor(settings.service)],
+            observe=settings.service,
             access=self.access,
             tls=trust.server_credentials(settings.tls_ca, settings.tls_cert, settings.tls_key, settings.tls_client_auth),
             max_receive_bytes=settings.max_receive_bytes,
