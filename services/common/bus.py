@@ -27,7 +27,7 @@ from nats.js.errors import NotFoundError, ServiceUnavailableError
 from services.common import access, natsd
 from services.common.trust import SERVICE, Principal
 from services.common import observability, tracing
-from services.common.db import Database, UnitOfWork, outbox_mark, outbox_pending
+from services.common.db import Database, UnitOfWork, fast_execute, fast_get, fast_insert, outbox_mark, outbox_pending
 from sscard.events.v1 import envelope_pb2
 
 log = logging.getLogger("sscard.bus")
@@ -291,6 +291,11 @@ class Subscription:
     ordered: bool = True
 
 
+FETCH_WAIT_S = 1.0  # a consumer's wait for the next event (then it asks again)
+FETCH_BATCH = 64  # events taken at once when they are already waiting
+FETCH_DRAIN_S = 0.5  # how long taking those may wait for the stream's answer (they are there already)
+
+
 class EventConsumer:
     """A durable pull consumer with explicit ack and an idempotent inbox."""
 
@@ -344,7 +349,7 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    unprocessed = await sub.fetch(batch=64, timeout=1.0)
+                    unprocessed = await self._next_batch(sub)
                 except asyncio.TimeoutError:
                     task = asyncio.current_task()
                     if task is not None and task.cancelling():  # a shutdown the fetch turned into a timeout
@@ -367,6 +372,34 @@ class EventConsumer:
                     await msg.nak()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _next_batch(self, sub: Any) -> list[Any]:
+        """The next events, handed over as soon as one is there: wait (up to FETCH_WAIT_S) for one,
+        then take whatever else the stream already holds, up to FETCH_BATCH.
+
+        Not one `fetch(batch=64)`: once nothing is waiting, nats-py's batch fetch keeps its pull open
+        until the batch fills or its wait ends, so a lone event (a loss report on a quiet stream)
+        could wait for the rest of that second before it was applied: a stale timeout status from the
+        previous pull sends nats-py to its lingering second request, which returns only when its wait
+        ends. Seen as lost cards refused 300-700 ms late (`make bench`, loss -> first refusal)."""
+        first = await sub.fetch(1, timeout=FETCH_WAIT_S)
+        waiting = _pending_after(first[-1])
+        if waiting == 0:  # the stream said nothing else waits: no second ask
+            return first
+        try:
+            # Exactly what waits (when known): the pull is then filled at once and never lingers.
+            more = min(waiting or FETCH_BATCH, FETCH_BATCH - 1)
+            return first + await sub.fetch(more, timeout=FETCH_DRAIN_S)
+        except (Exception, asyncio.CancelledError) as exc:
+            task = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) or (task is not None and task.cancelling()):
+                # Shutting down (nats-py may have turned the cancellation into a timeout): hand the
+                # event back now rather than after the ack wait, and stop.
+                for msg in first:
+                    with contextlib.suppress(Exception):
+                        await msg.nak()
+                raise asyncio.CancelledError from None
+            return first  # nothing more waiting (a timeout), or the second ask failed: the one we have goes on
 
     async def _process(self, msg: Any) -> None:
         try:
@@ -457,12 +490,7 @@ class EventConsumer:
     ) -> bool:
         """Apply one event exactly once; returns False if it was a duplicate or stale."""
         inbox = self.db.table("inbox")
-        seen = (
-            await uow.execute(
-                sa.select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == envelope.event_id)
-            )
-        ).first()
-        if seen is not None:
+        if await fast_get(uow.conn, inbox, {"consumer": self.name, "event_id": envelope.event_id}, ("event_id",)) is not None:
             return False
         fresh = True
         if subscription.ordered:
@@ -474,36 +502,33 @@ class EventConsumer:
                 await subscription.handle(uow, envelope, payload)
             finally:
                 access.reset(token)
-        await uow.execute(
-            inbox.insert().values(consumer=self.name, event_id=envelope.event_id, handled_us=uow.now_us, applied=fresh)
-        )
+        await fast_insert(uow.conn, inbox, dict(consumer=self.name, event_id=envelope.event_id, handled_us=uow.now_us, applied=fresh))
         return fresh
 
     async def _advance_sequence(self, uow: UnitOfWork, envelope: envelope_pb2.Envelope) -> bool:
         table = self.db.table("inbox_sequences")
-        key = (
-            (table.c.consumer == self.name)
-            & (table.c.producer == envelope.producer)
-            & (table.c.aggregate_id == envelope.aggregate_id)
-        )
-        last = (await uow.execute(sa.select(table.c.last_sequence).where(key))).scalar()
-        if last is None:
-            await uow.execute(
-                table.insert().values(
-                    consumer=self.name,
-                    producer=envelope.producer,
-                    aggregate_id=envelope.aggregate_id,
-                    last_sequence=envelope.sequence,
-                )
-            )
+        key = {"consumer": self.name, "producer": envelope.producer, "aggregate_id": envelope.aggregate_id}
+        row = await fast_get(uow.conn, table, key, ("last_sequence",))
+        if row is None:
+            await fast_insert(uow.conn, table, {**key, "last_sequence": envelope.sequence})
             return True
-        if envelope.sequence <= last:
+        if envelope.sequence <= row["last_sequence"]:
             return False
         # Compare and set: instances sharing this durable consumer may hold two events of one aggregate
         # at once. The row lock makes the later writer re-check (PostgreSQL re-evaluates the WHERE on the
         # committed row), so an older snapshot never lands after a newer one.
-        advanced = await uow.execute(table.update().where(key & (table.c.last_sequence < envelope.sequence)).values(last_sequence=envelope.sequence))
-        return advanced.rowcount == 1
+        return await fast_execute(uow.conn, _ADVANCE, (envelope.sequence, *key.values(), envelope.sequence)) == 1
+
+
+def _pending_after(msg: Any) -> int | None:
+    """How many events the stream held for this consumer after `msg` when it was delivered (None: unknown)."""
+    try:
+        return int(msg.metadata.num_pending)
+    except Exception:
+        return None
+
+
+_ADVANCE = "UPDATE inbox_sequences SET last_sequence = ? WHERE consumer = ? AND producer = ? AND aggregate_id = ? AND last_sequence < ?"
 
 
 def occurred_us(envelope: envelope_pb2.Envelope) -> int:

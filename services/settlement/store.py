@@ -143,7 +143,9 @@ async def active_card_of(conn: Any, person_id: str) -> CardProjection | None:
 
 
 async def save_card(conn: Any, card: CardProjection) -> None:
-    await upsert(conn, card_projections, {"card_no": card.card_no}, {k: v for k, v in card.__dict__.items() if k != "card_no"})
+    values = {k: v for k, v in card.__dict__.items() if k != "card_no"}
+    if not await fast_update(conn, card_projections, {"card_no": card.card_no}, values):
+        await fast_insert(conn, card_projections, card.__dict__)
 
 
 async def get_account(conn: Any, person_id: str, for_update: bool = False) -> Account | None:
@@ -199,10 +201,10 @@ async def year_to_date(conn: Any, person_id: str, year: int) -> YearToDate:
 
 async def record_halt(conn: Any, report_id: str, card_no: str, reported_wall_us: int, halted_wall_us: int) -> bool:
     """The first time settlement refuses a card for a report; False if already recorded."""
-    exists = (await conn.execute(sa.select(loss_halts.c.report_id).where(loss_halts.c.report_id == report_id))).first()
-    if exists is None:
-        await conn.execute(loss_halts.insert().values(report_id=report_id, card_no=card_no, reported_wall_us=reported_wall_us, halted_wall_us=halted_wall_us))
-    return exists is None
+    if await fast_get(conn, loss_halts, {"report_id": report_id}, ("report_id",)) is not None:
+        return False
+    await fast_insert(conn, loss_halts, dict(report_id=report_id, card_no=card_no, reported_wall_us=reported_wall_us, halted_wall_us=halted_wall_us))
+    return True
 
 
 async def halts(conn: Any) -> list[Any]:
