@@ -1,7 +1,7 @@
 """Who may do what: the one policy table of sscard, and the one place that enforces it.
 
 `POLICY` maps every RPC to the principal kinds that may call it and the conditions the
-guides set for each (DOMAIN.md §7). The server's interceptor (server.py) authenticates
+guides set for each (DOMAIN.md §7). The guard around every RPC (server.guard) authenticates
 the caller (trust.py), finds the rule for its kind and checks the rule's conditions on
 the request and its metadata; an RPC with no entry is refused. Conditions that depend
 on stored facts (whose card is this? which region?) are checked by the servicer once it
@@ -40,7 +40,7 @@ def allow(kind: str, *when: str) -> Rule:
 
 
 # --- conditions -----------------------------------------------------------------------------
-# Checked by the interceptor: (principal, request, metadata, institution registry) -> None or raise.
+# Checked by the guard before the servicer runs: (principal, request, metadata, institution registry) -> None or raise.
 
 # Loss channels a principal kind may report through (loss.proto LossChannel numbers).
 LOSS_CHANNELS_BY_KIND = {
@@ -270,7 +270,7 @@ def needs(condition: str) -> bool:
 
 @dataclass
 class Access:
-    """Authenticates and authorises one call: used by the server interceptor."""
+    """Authenticates and authorises one call: used by the guard around every RPC (server.guard)."""
 
     verifier: Verifier
     institutions: Mapping[str, Any] = field(default_factory=dict)

@@ -1,6 +1,6 @@
 """gRPC server bootstrap: health, reflection, error mapping, graceful shutdown.
 
-Servicers raise SscardError subclasses; one interceptor turns them into a
+Servicers raise SscardError subclasses; the guard around every RPC (`guard`) turns them into a
 google.rpc.Status carrying a google.rpc.ErrorInfo(reason=..., domain="sscard"),
 so clients read a machine-readable reason, never parse a message string.
 """
