@@ -286,13 +286,21 @@ class PgDirect:
     """An AsyncConnection on PostgreSQL whose transaction has begun, with its asyncpg connection as
     `raw`: the hot path's plain statements (fast_insert and friends) go straight to asyncpg (its
     prepared-statement cache), skipping SQLAlchemy's statement building, compilation and greenlet
-    switch; everything else goes through the AsyncConnection, in the same transaction."""
+    switch; everything else goes through the AsyncConnection, in the same transaction.
 
-    __slots__ = ("conn", "raw")
+    Writes whose outcome the caller does not read (fast_insert, fast_update(count=False)) are
+    held and sent together as one statement (data-modifying CTEs) before the next statement that
+    could read them and before COMMIT: a settlement's five writes cost one round trip, not five.
+    A constraint they break surfaces at that point, inside the same transaction (transact retries
+    or fails it exactly as before)."""
+
+    __slots__ = ("conn", "raw", "held", "held_tables")
 
     def __init__(self, conn: AsyncConnection, raw: Any) -> None:
         self.conn = conn
         self.raw = raw
+        self.held: list[tuple[str, tuple[Any, ...]]] = []
+        self.held_tables: set[str] = set()
 
     @classmethod
     async def begun(cls, conn: AsyncConnection) -> "PgDirect":
@@ -306,9 +314,48 @@ class PgDirect:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
-    async def call(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
-        """One plain statement; asyncpg's errors become SQLAlchemy's, so callers (transact's retry
-        on a unique violation or a serialization failure) see the same exceptions on either path."""
+    async def execute(self, statement: Any, params: Any = None) -> Any:
+        await self.flush()
+        return await (self.conn.execute(statement) if params is None else self.conn.execute(statement, params))
+
+    async def scalar(self, statement: Any, params: Any = None) -> Any:
+        await self.flush()
+        return await (self.conn.scalar(statement) if params is None else self.conn.scalar(statement, params))
+
+    async def exec_driver_sql(self, statement: str, params: Any = None) -> Any:
+        await self.flush()
+        return await (self.conn.exec_driver_sql(statement) if params is None else self.conn.exec_driver_sql(statement, params))
+
+    async def run_sync(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        await self.flush()
+        return await self.conn.run_sync(fn, *args, **kwargs)
+
+    async def hold(self, table: str, sql: str, args: tuple[Any, ...]) -> None:
+        """Hold a write until the next flush. The sub-statements of one statement share a snapshot:
+        an UPDATE would not see a held write to its table (a row inserted, or updated twice —
+        PostgreSQL applies only one of two updates of a row in one statement), so those go first."""
+        if sql.startswith("UPDATE") and table in self.held_tables:
+            await self.flush()
+        self.held.append((sql, args))
+        self.held_tables.add(table)
+
+    async def flush(self) -> None:
+        """Send the held writes: one statement, whatever their number."""
+        if not self.held:
+            return
+        held, self.held = self.held, []
+        self.held_tables.clear()
+        if len(held) == 1:
+            await self.call("execute", *held[0], flush=False)
+            return
+        await self.call("execute", _chained(tuple(sql for sql, _ in held)), tuple(a for _, args in held for a in args), flush=False)
+
+    async def call(self, method: str, sql: str, args: tuple[Any, ...], flush: bool = True) -> Any:
+        """One plain statement (after the held writes, which it may read); asyncpg's errors become
+        SQLAlchemy's, so callers (transact's retry on a unique violation or a serialization
+        failure) see the same exceptions on either path."""
+        if flush and self.held:
+            await self.flush()
         try:
             return await getattr(self.raw, method)(sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
@@ -318,6 +365,24 @@ class PgDirect:
         except (asyncpg.InterfaceError, OSError) as exc:  # the connection is gone: never hand it out again
             await self.conn.invalidate()
             raise DBAPIError(sql, args, exc, connection_invalidated=True) from exc
+
+
+_CHAINS: dict[tuple[str, ...], str] = {}
+_PLACEHOLDER = re.compile(r"[$](\d+)")
+
+
+def _chained(statements: tuple[str, ...]) -> str:
+    """Several INSERT/UPDATE statements ($n placeholders each from $1) as one: data-modifying CTEs,
+    the placeholders renumbered in order. Built once per sequence of statements."""
+    text = _CHAINS.get(statements)
+    if text is None:
+        parts, offset = [], 0
+        for i, sql in enumerate(statements):
+            shifted = _PLACEHOLDER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", sql)
+            parts.append(f"w{i} AS ({shifted})")
+            offset += max((int(n) for n in _PLACEHOLDER.findall(sql)), default=0)
+        text = _CHAINS[statements] = "WITH " + ", ".join(parts) + " SELECT 1"
+    return text
 
 
 _SQL: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], str] = {}
@@ -368,18 +433,22 @@ async def fast_insert(conn: Any, table: sa.Table, values: dict[str, Any]) -> Non
         conn.raw.execute(_sql("insert", table, tuple(values), ()), tuple(values.values()))
     elif isinstance(conn, PgDirect):
         _check_row(table, values)
-        await conn.call("execute", _sql("insert", table, tuple(values), (), pg=True), tuple(values.values()))
+        await conn.hold(table.name, _sql("insert", table, tuple(values), (), pg=True), tuple(values.values()))
     else:
         await conn.execute(table.insert().values(**values))
 
 
-async def fast_update(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> int:
-    """UPDATE the rows matching `key` (equalities); returns the row count."""
+async def fast_update(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any], count: bool = True) -> int | None:
+    """UPDATE the rows matching `key` (equalities); returns the row count (None with count=False:
+    on PostgreSQL the write is then held and sent with the unit's others, see PgDirect)."""
     if isinstance(conn, OnLoop):
         _check_row(table, values)
         return conn.raw.execute(_sql("update", table, tuple(values), tuple(key)), (*values.values(), *key.values())).rowcount
     if isinstance(conn, PgDirect):
         _check_row(table, values)
+        if not count:
+            await conn.hold(table.name, _sql("update", table, tuple(values), tuple(key), pg=True), (*values.values(), *key.values()))
+            return None
         status = await conn.call("execute", _sql("update", table, tuple(values), tuple(key), pg=True), (*values.values(), *key.values()))
         return int(status.rsplit(" ", 1)[-1])  # asyncpg's command tag: "UPDATE <rows>"
     where = sa.and_(*(table.c[k] == v for k, v in key.items()))
@@ -529,8 +598,10 @@ class UnitOfWork:
                 "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = ? RETURNING last_sequence", (aggregate_id,)).fetchone()
             sequence = found[0] if found else None
         elif isinstance(self.conn, PgDirect):
+            # The held writes never touch event_sequences (a new row is written at once, below): no need to send them first.
             sequence = await self.conn.call(
-                "fetchval", "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = $1 RETURNING last_sequence", (aggregate_id,))
+                "fetchval", "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = $1 RETURNING last_sequence",
+                (aggregate_id,), flush=False)
         else:
             result = await self.conn.execute(
                 seq_table.update()
@@ -541,7 +612,10 @@ class UnitOfWork:
             sequence = result.scalar()
         if sequence is None:
             sequence = 1
-            await fast_insert(self.conn, seq_table, dict(aggregate_id=aggregate_id, last_sequence=1))
+            if isinstance(self.conn, PgDirect):
+                await self.conn.call("execute", "INSERT INTO event_sequences (aggregate_id, last_sequence) VALUES ($1, 1)", (aggregate_id,))
+            else:
+                await fast_insert(self.conn, seq_table, dict(aggregate_id=aggregate_id, last_sequence=1))
         occurred = timestamp_pb2.Timestamp()
         occurred.FromDatetime(self.now)
         packed = any_pb2.Any()
@@ -670,11 +744,13 @@ class Database:
                 deferred: CommitThenRaise | None = None
                 async with self._writer, self._write_connection() as conn:
                     async with conn.begin():
-                        uow = UnitOfWork(await PgDirect.begun(conn), self)  # type: ignore[arg-type]
+                        direct = await PgDirect.begun(conn)
+                        uow = UnitOfWork(direct, self)  # type: ignore[arg-type]
                         try:
                             result = await work(uow)
                         except CommitThenRaise as exc:
                             deferred = exc
+                        await direct.flush()  # the held writes, before COMMIT
                 if uow.emitted:
                     for callback in self.on_commit:
                         callback()

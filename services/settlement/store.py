@@ -159,7 +159,7 @@ async def insert_account(conn: Any, account: Account) -> None:
 
 async def save_account(conn: Any, account: Account) -> None:
     values = {k: v for k, v in account.__dict__.items() if k != "person_id"}
-    await fast_update(conn, accounts, {"person_id": account.person_id}, values)
+    await fast_update(conn, accounts, {"person_id": account.person_id}, values, count=False)
 
 
 async def add_entry(conn: Any, *, entry_id: str, account: Account, kind: str, amount_fen: int, reference: str, at_us: int) -> None:
