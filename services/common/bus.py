@@ -291,11 +291,6 @@ class Subscription:
     ordered: bool = True
 
 
-FETCH_WAIT_S = 1.0  # a consumer's wait for the next event (then it asks again)
-FETCH_BATCH = 64  # events taken at once when they are already waiting
-FETCH_DRAIN_S = 0.5  # how long taking those may wait for the stream's answer (they are there already)
-
-
 class EventConsumer:
     """A durable pull consumer with explicit ack and an idempotent inbox."""
 
@@ -349,7 +344,7 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    unprocessed = await self._next_batch(sub)
+                    unprocessed = await sub.fetch(batch=64, timeout=1.0)
                 except asyncio.TimeoutError:
                     task = asyncio.current_task()
                     if task is not None and task.cancelling():  # a shutdown the fetch turned into a timeout
@@ -372,34 +367,6 @@ class EventConsumer:
                     await msg.nak()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
-
-    async def _next_batch(self, sub: Any) -> list[Any]:
-        """The next events, handed over as soon as one is there: wait (up to FETCH_WAIT_S) for one,
-        then take whatever else the stream already holds, up to FETCH_BATCH.
-
-        Not one `fetch(batch=64)`: once nothing is waiting, nats-py's batch fetch keeps its pull open
-        until the batch fills or its wait ends, so a lone event (a loss report on a quiet stream)
-        could wait for the rest of that second before it was applied: a stale timeout status from the
-        previous pull sends nats-py to its lingering second request, which returns only when its wait
-        ends. Seen as lost cards refused 300-700 ms late (`make bench`, loss -> first refusal)."""
-        first = await sub.fetch(1, timeout=FETCH_WAIT_S)
-        waiting = _pending_after(first[-1])
-        if waiting == 0:  # the stream said nothing else waits: no second ask
-            return first
-        try:
-            # Exactly what waits (when known): the pull is then filled at once and never lingers.
-            more = min(waiting or FETCH_BATCH, FETCH_BATCH - 1)
-            return first + await sub.fetch(more, timeout=FETCH_DRAIN_S)
-        except (Exception, asyncio.CancelledError) as exc:
-            task = asyncio.current_task()
-            if isinstance(exc, asyncio.CancelledError) or (task is not None and task.cancelling()):
-                # Shutting down (nats-py may have turned the cancellation into a timeout): hand the
-                # event back now rather than after the ack wait, and stop.
-                for msg in first:
-                    with contextlib.suppress(Exception):
-                        await msg.nak()
-                raise asyncio.CancelledError from None
-            return first  # nothing more waiting (a timeout), or the second ask failed: the one we have goes on
 
     async def _process(self, msg: Any) -> None:
         try:
@@ -518,14 +485,6 @@ class EventConsumer:
         # at once. The row lock makes the later writer re-check (PostgreSQL re-evaluates the WHERE on the
         # committed row), so an older snapshot never lands after a newer one.
         return await fast_execute(uow.conn, _ADVANCE, (envelope.sequence, *key.values(), envelope.sequence)) == 1
-
-
-def _pending_after(msg: Any) -> int | None:
-    """How many events the stream held for this consumer after `msg` when it was delivered (None: unknown)."""
-    try:
-        return int(msg.metadata.num_pending)
-    except Exception:
-        return None
 
 
 _ADVANCE = "UPDATE inbox_sequences SET last_sequence = ? WHERE consumer = ? AND producer = ? AND aggregate_id = ? AND last_sequence < ?"
