@@ -314,21 +314,22 @@ class PgDirect:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
-    async def execute(self, statement: Any, params: Any = None) -> Any:
+    # SQLAlchemy statements may read the held writes: those go first.
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
         await self.flush()
-        return await (self.conn.execute(statement) if params is None else self.conn.execute(statement, params))
+        return await self.conn.execute(*args, **kwargs)
 
-    async def scalar(self, statement: Any, params: Any = None) -> Any:
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
         await self.flush()
-        return await (self.conn.scalar(statement) if params is None else self.conn.scalar(statement, params))
+        return await self.conn.scalar(*args, **kwargs)
 
-    async def exec_driver_sql(self, statement: str, params: Any = None) -> Any:
+    async def exec_driver_sql(self, *args: Any, **kwargs: Any) -> Any:
         await self.flush()
-        return await (self.conn.exec_driver_sql(statement) if params is None else self.conn.exec_driver_sql(statement, params))
+        return await self.conn.exec_driver_sql(*args, **kwargs)
 
-    async def run_sync(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def run_sync(self, *args: Any, **kwargs: Any) -> Any:
         await self.flush()
-        return await self.conn.run_sync(fn, *args, **kwargs)
+        return await self.conn.run_sync(*args, **kwargs)
 
     async def hold(self, table: str, sql: str, args: tuple[Any, ...]) -> None:
         """Hold a write until the next flush. The sub-statements of one statement share a snapshot:
@@ -346,15 +347,16 @@ class PgDirect:
         held, self.held = self.held, []
         self.held_tables.clear()
         if len(held) == 1:
-            await self.call("execute", *held[0], flush=False)
+            await self.call("execute", *held[0])
             return
-        await self.call("execute", _chained(tuple(sql for sql, _ in held)), tuple(a for _, args in held for a in args), flush=False)
+        await self.call("execute", _chained(tuple(sql for sql, _ in held)), tuple(a for _, args in held for a in args))
 
-    async def call(self, method: str, sql: str, args: tuple[Any, ...], flush: bool = True) -> Any:
-        """One plain statement (after the held writes, which it may read); asyncpg's errors become
-        SQLAlchemy's, so callers (transact's retry on a unique violation or a serialization
-        failure) see the same exceptions on either path."""
-        if flush and self.held:
+    async def call(self, method: str, sql: str, args: tuple[Any, ...], reads: str = "") -> Any:
+        """One plain statement, after the held writes it may read (all of them, or with `reads`
+        only when one of them is to that table); asyncpg's errors become SQLAlchemy's, so callers
+        (transact's retry on a unique violation or a serialization failure) see the same
+        exceptions on either path."""
+        if self.held and (not reads or reads in self.held_tables):
             await self.flush()
         try:
             return await getattr(self.raw, method)(sql, *args)
@@ -525,10 +527,8 @@ def _begin_waiting(raw: sqlite3.Connection) -> None:
 
 async def upsert(conn: Any, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with `key`, or insert it: portable across SQLite and PostgreSQL."""
-    where = sa.and_(*(table.c[name] == value for name, value in key.items()))
-    result = await conn.execute(table.update().where(where).values(**values))
-    if result.rowcount == 0:
-        await conn.execute(table.insert().values(**key, **values))
+    if not await fast_update(conn, table, key, values):
+        await fast_insert(conn, table, {**key, **values})
 
 
 def fingerprint(request: message.Message, skip: str = "request_id", key: bytes = b"") -> str:
@@ -598,10 +598,9 @@ class UnitOfWork:
                 "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = ? RETURNING last_sequence", (aggregate_id,)).fetchone()
             sequence = found[0] if found else None
         elif isinstance(self.conn, PgDirect):
-            # The held writes never touch event_sequences (a new row is written at once, below): no need to send them first.
             sequence = await self.conn.call(
                 "fetchval", "UPDATE event_sequences SET last_sequence = last_sequence + 1 WHERE aggregate_id = $1 RETURNING last_sequence",
-                (aggregate_id,), flush=False)
+                (aggregate_id,), reads="event_sequences")
         else:
             result = await self.conn.execute(
                 seq_table.update()
@@ -612,10 +611,7 @@ class UnitOfWork:
             sequence = result.scalar()
         if sequence is None:
             sequence = 1
-            if isinstance(self.conn, PgDirect):
-                await self.conn.call("execute", "INSERT INTO event_sequences (aggregate_id, last_sequence) VALUES ($1, 1)", (aggregate_id,))
-            else:
-                await fast_insert(self.conn, seq_table, dict(aggregate_id=aggregate_id, last_sequence=1))
+            await fast_insert(self.conn, seq_table, dict(aggregate_id=aggregate_id, last_sequence=1))
         occurred = timestamp_pb2.Timestamp()
         occurred.FromDatetime(self.now)
         packed = any_pb2.Any()

@@ -143,9 +143,7 @@ async def active_card_of(conn: Any, person_id: str) -> CardProjection | None:
 
 
 async def save_card(conn: Any, card: CardProjection) -> None:
-    values = {k: v for k, v in card.__dict__.items() if k != "card_no"}
-    if not await fast_update(conn, card_projections, {"card_no": card.card_no}, values):
-        await fast_insert(conn, card_projections, card.__dict__)
+    await upsert(conn, card_projections, {"card_no": card.card_no}, {k: v for k, v in card.__dict__.items() if k != "card_no"})
 
 
 async def get_account(conn: Any, person_id: str, for_update: bool = False) -> Account | None:
