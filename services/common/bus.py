@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import logging
 import ssl
 import time
@@ -291,6 +293,15 @@ class Subscription:
     ordered: bool = True
 
 
+PULL_BATCH = 64
+PULL_EXPIRES_S = 1.0
+
+
+def _status(msg: Any) -> str:
+    """A JetStream status message's code ("404" no messages, "408" request expired, "409" ...), else ""."""
+    return msg.headers.get("Status", "") if msg.headers else ""
+
+
 class EventConsumer:
     """A durable pull consumer with explicit ack and an idempotent inbox."""
 
@@ -316,7 +327,8 @@ class EventConsumer:
         self.redelivered = 0
         self.on_applied: list[Callable[[envelope_pb2.Envelope], None]] = []
 
-    async def _subscribe(self) -> Any:
+    async def _ensure(self) -> None:
+        """Create the durable consumer, or bring its filter subjects to this release's subscriptions."""
         config = js_api.ConsumerConfig(
             durable_name=self.name,
             ack_policy=js_api.AckPolicy.EXPLICIT,
@@ -336,37 +348,72 @@ class EventConsumer:
                 # The subscriptions changed (an upgrade): the durable consumer follows, keeping its position.
                 log.info("consumer %s: filter subjects %s -> %s", self.name, existing, config.filter_subjects)
                 await self.js.add_consumer(self.stream, config)
-        return await self.js.pull_subscribe_bind(self.name, stream=self.stream)
 
     async def run(self) -> None:
-        sub = await self._subscribe()
-        unprocessed: list[Any] = []
+        """Pull and handle events, one pull request at a time, each event as soon as it arrives.
+
+        A request asks for up to PULL_BATCH events with `no_wait` and an expiry: JetStream hands
+        over what is waiting, or else the first events to arrive, and then ends the request with a
+        status — so a lone event (a loss report on a quiet stream) is handled at once. Each request
+        answers on its own reply subject, so a status left over from an earlier request can never
+        end a later one (nats-py's fetch can be sent to a lingering second request by such a stale
+        status, which then holds a lone event until its expiry: the loss -> refusal tail of issue 15)."""
+        await self._ensure()
+        nc, prefix = self.js._nc, self.js._prefix  # nats-py (pinned) keeps them private; fetch uses the same
+        subject = f"{prefix}.CONSUMER.MSG.NEXT.{self.stream}.{self.name}"
+        request = json.dumps({"batch": PULL_BATCH, "expires": int(PULL_EXPIRES_S * 1e9), "no_wait": True}).encode()
+        inbox = nc.new_inbox()
+        arrived: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def deliver(msg: Any) -> None:
+            arrived.put_nowait(msg)
+
+        sub = await nc.subscribe(f"{inbox}.*", cb=deliver)
         try:
-            while True:
+            for number in itertools.count(1):
+                reply = f"{inbox}.{number}"
                 try:
-                    unprocessed = await sub.fetch(batch=64, timeout=1.0)
-                except asyncio.TimeoutError:
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():  # a shutdown the fetch turned into a timeout
-                        raise asyncio.CancelledError from None
-                    continue
+                    await nc.publish(subject, request, reply=reply)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("consumer %s fetch failed; retrying", self.name)
+                    log.exception("consumer %s: pull request failed; retrying", self.name)
                     await asyncio.sleep(0.5)
                     continue
-                while unprocessed:
-                    await self._process(unprocessed[0])
-                    unprocessed.pop(0)
+                await self._drain(arrived, reply, asyncio.get_running_loop().time() + PULL_EXPIRES_S + 1.0)
         finally:
-            # On shutdown, hand back what was fetched but not handled, so the
+            # On shutdown, hand back what was delivered but not handled, so the
             # next instance gets it now rather than after the ack wait.
-            for msg in unprocessed:
-                with contextlib.suppress(Exception):
-                    await msg.nak()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+            while not arrived.empty():
+                msg = arrived.get_nowait()
+                if not _status(msg):
+                    with contextlib.suppress(Exception):
+                        await msg.nak()
+
+    async def _drain(self, arrived: asyncio.Queue[Any], reply: str, deadline: float) -> None:
+        """Handle the events of one pull request in arrival order until its closing status (or, with
+        no answer at all — a reconnect — until a second past its expiry)."""
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    msg = await arrived.get()
+            except TimeoutError:
+                return
+            status = _status(msg)
+            if not status:
+                try:
+                    await self._process(msg)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await msg.nak()  # never handled: back to the stream at once
+                    raise
+            elif msg.subject == reply and status != "100":  # 100: an idle heartbeat
+                if status not in ("404", "408"):  # 409: the consumer was deleted, is paused, a leader changed...
+                    log.warning("consumer %s: pull ended with %s %s", self.name, status, msg.headers.get("Description", ""))
+                    await asyncio.sleep(0.2)
+                return
 
     async def _process(self, msg: Any) -> None:
         try:
