@@ -302,6 +302,21 @@ def _status(msg: Any) -> str:
     return msg.headers.get("Status", "") if msg.headers else ""
 
 
+async def _hand_back(arrived: asyncio.Queue[Any]) -> None:
+    """Nak every event in the queue (statuses are dropped) on shutdown."""
+    while not arrived.empty():
+        msg = arrived.get_nowait()
+        if not _status(msg):
+            await _nak_on_shutdown(msg)
+
+
+async def _nak_on_shutdown(msg: Any) -> None:
+    """Hand an event back for another instance: redelivered once this instance's last pull request
+    has expired, so JetStream cannot send it to that request, whose subscriber is gone."""
+    with contextlib.suppress(Exception):
+        await msg.nak(delay=PULL_EXPIRES_S + 0.5)
+
+
 class EventConsumer:
     """A durable pull consumer with explicit ack and an idempotent inbox."""
 
@@ -371,6 +386,9 @@ class EventConsumer:
         sub = await nc.subscribe(f"{inbox}.*", cb=deliver)
         try:
             for number in itertools.count(1):
+                if not nc.is_connected:  # a request now would wait in nats-py's buffer and pile up with others
+                    await asyncio.sleep(0.1)
+                    continue
                 reply = f"{inbox}.{number}"
                 try:
                     await nc.publish(subject, request, reply=reply)
@@ -380,40 +398,67 @@ class EventConsumer:
                     log.exception("consumer %s: pull request failed; retrying", self.name)
                     await asyncio.sleep(0.5)
                     continue
-                await self._drain(arrived, reply, asyncio.get_running_loop().time() + PULL_EXPIRES_S + 1.0)
+                ended = await self._drain(arrived, reply, asyncio.get_running_loop().time() + PULL_EXPIRES_S + 1.0)
+                if ended:
+                    await self._pull_refused(ended)
         finally:
-            # On shutdown, hand back what was delivered but not handled, so the
-            # next instance gets it now rather than after the ack wait.
+            # On shutdown, hand back everything delivered but not handled, so the next instance gets
+            # it within seconds rather than after the ack wait. Drain first (unsubscribe, and a round
+            # trip that brings in what the server sent before it): an event handed back while this
+            # instance's pull request is still open could be sent to it again, into the void.
             with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-            while not arrived.empty():
-                msg = arrived.get_nowait()
-                if not _status(msg):
-                    with contextlib.suppress(Exception):
-                        await msg.nak()
+                async with asyncio.timeout(1.0):
+                    await sub.drain()
+            await _hand_back(arrived)
 
-    async def _drain(self, arrived: asyncio.Queue[Any], reply: str, deadline: float) -> None:
-        """Handle the events of one pull request in arrival order until its closing status (or, with
-        no answer at all — a reconnect — until a second past its expiry)."""
+    async def _drain(self, arrived: asyncio.Queue[Any], reply: str, deadline: float) -> str:
+        """Handle the events of one pull request in arrival order until it is over: its closing
+        status, its whole batch delivered (JetStream sends no status then), or — no answer at all, a
+        reconnect — a second past its expiry. Returns the status of a request the server refused
+        (409 consumer deleted or leader changed, 503 no consumer), else ""."""
+        received = 0
         while True:
             try:
                 async with asyncio.timeout_at(deadline):
                     msg = await arrived.get()
             except TimeoutError:
-                return
+                return ""
             status = _status(msg)
             if not status:
-                try:
-                    await self._process(msg)
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        await msg.nak()  # never handled: back to the stream at once
-                    raise
+                await self._handle(msg)
+                received += 1
+                if received >= PULL_BATCH:
+                    return ""
             elif msg.subject == reply and status != "100":  # 100: an idle heartbeat
-                if status not in ("404", "408"):  # 409: the consumer was deleted, is paused, a leader changed...
-                    log.warning("consumer %s: pull ended with %s %s", self.name, status, msg.headers.get("Description", ""))
-                    await asyncio.sleep(0.2)
-                return
+                if status in ("404", "408"):  # no (more) events; the request expired
+                    return ""
+                return f"{status} {msg.headers.get('Description', '')}".strip()
+
+    async def _handle(self, msg: Any) -> None:
+        """One event; whatever happens, it is acked, or handed back to the stream for another try."""
+        try:
+            await self._process(msg)
+        except asyncio.CancelledError:
+            await _nak_on_shutdown(msg)  # never handled
+            raise
+        except Exception:  # e.g. the database is down while an event is parked: the consumer goes on
+            log.exception("consumer %s: handling an event on %s failed; it will be redelivered", self.name, msg.subject)
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=1.0)
+
+    async def _pull_refused(self, status: str) -> None:
+        """JetStream refused the pull (the consumer was deleted, its leader changed, JetStream is
+        electing): wait, and create the consumer again if it is gone."""
+        gone = status.startswith(("503", "409 Consumer Deleted"))
+        log.warning("consumer %s: pull refused: %s", self.name, status)
+        await asyncio.sleep(1.0 if gone else 0.2)
+        if gone:
+            try:
+                await self._ensure()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s: could not create the consumer again", self.name)
 
     async def _process(self, msg: Any) -> None:
         try:

@@ -98,3 +98,60 @@ async def test_events_an_instance_held_when_it_stopped_go_to_the_next_instance_a
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_backlog_larger_than_a_pull_is_handled_without_waiting_for_expiries(bus_and_db, monkeypatch) -> None:  # noqa: ANN001
+    producer, js, db = bus_and_db
+    # A request whose whole batch came gets no closing status: waiting for one would stall each batch 30 s.
+    monkeypatch.setattr(bus, "PULL_EXPIRES_S", 30.0)
+    handled: list[str] = []
+
+    async def handle(uow, envelope, payload) -> None:  # noqa: ANN001
+        handled.append(envelope.aggregate_id)
+
+    waiting = [f"C{i:03d}" for i in range(bus.PULL_BATCH * 2 + 20)]
+    for card_no in waiting:
+        await publish(producer, card_no)
+    consumer = bus.EventConsumer(db, js, "settlement-loss", "LOSS", [bus.Subscription(SUBJECT, loss_pb2.ReportTemporaryLossResponse, handle)])
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(200):
+            if len(handled) == len(waiting):
+                break
+            await asyncio.sleep(0.1)
+        assert handled == waiting  # all of them, in stream order, well before a single expiry
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_an_event_whose_handling_fails_is_tried_again_and_the_consumer_goes_on(bus_and_db) -> None:  # noqa: ANN001
+    producer, js, db = bus_and_db
+    handled: list[str] = []
+
+    async def handle(uow, envelope, payload) -> None:  # noqa: ANN001
+        handled.append(envelope.aggregate_id)
+
+    consumer = bus.EventConsumer(db, js, "settlement-loss", "LOSS", [bus.Subscription(SUBJECT, loss_pb2.ReportTemporaryLossResponse, handle)])
+    process, failures = consumer._process, []
+
+    async def flaky(msg) -> None:  # noqa: ANN001 - as when the database is down while an event is parked
+        if not failures:
+            failures.append(msg.subject)
+            raise RuntimeError("database unavailable")
+        await process(msg)
+
+    consumer._process = flaky  # type: ignore[method-assign]
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish(producer, "C1")
+        await publish(producer, "C2")
+        for _ in range(100):
+            if sorted(handled) == ["C1", "C2"]:
+                break
+            await asyncio.sleep(0.1)
+        assert failures and sorted(handled) == ["C1", "C2"]
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
