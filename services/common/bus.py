@@ -371,8 +371,8 @@ class EventConsumer:
         over what is waiting, or else the first events to arrive, and then ends the request with a
         status — so a lone event (a loss report on a quiet stream) is handled at once. Each request
         answers on its own reply subject, so a status left over from an earlier request can never
-        end a later one (nats-py's fetch can be sent to a lingering second request by such a stale
-        status, which then holds a lone event until its expiry: the loss -> refusal tail of issue 15)."""
+        end a later one (with nats-py's fetch one could, and a lone event then waited for a second
+        request's expiry: bench/README.md, issue 15)."""
         await self._ensure()
         nc, prefix = self.js._nc, self.js._prefix  # nats-py (pinned) keeps them private; fetch uses the same
         subject = f"{prefix}.CONSUMER.MSG.NEXT.{self.stream}.{self.name}"
@@ -392,9 +392,7 @@ class EventConsumer:
                 reply = f"{inbox}.{number}"
                 try:
                     await nc.publish(subject, request, reply=reply)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
+                except Exception:  # (a cancellation is not an Exception: it ends the loop)
                     log.exception("consumer %s: pull request failed; retrying", self.name)
                     await asyncio.sleep(0.5)
                     continue
@@ -455,8 +453,6 @@ class EventConsumer:
         if gone:
             try:
                 await self._ensure()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("consumer %s: could not create the consumer again", self.name)
 
